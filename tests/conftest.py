@@ -1,0 +1,10 @@
+"""Shared pytest fixtures. Each area keeps its fixtures in its own `fixtures_*.py` module, star-imported here."""
+
+from __future__ import annotations
+
+import os
+
+# Tests never reach the hub: fail fast instead of waiting on the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
