@@ -1,0 +1,1124 @@
+"""Entity-aware encoding shared by `MLukeTokenizer` (slow) and `MLukeTokenizerFast`.
+
+Everything here is independent of how a piece of text becomes word ids: argument validation, the three task modes,
+cutting the text at span boundaries, `<ent>`/`<ent2>` markers, `entity_ids` / `entity_position_ids` /
+`entity_start_positions` / `entity_end_positions`, the `max_mention_length` cut, truncation (words with the
+transformers 4.57.6 rules, then entities), `max_entity_length`, padding of entity fields and `pad()` on lists of
+encodings. Behaviour follows transformers 4.57.6's MLukeTokenizer; deliberate divergences are listed in
+docs/tokenizer.md.
+
+Contract for a backend class. Put `EntityEncodingMixin` FIRST in the bases (its `__call__`, `_encode_plus`,
+`prepare_for_model`, `truncate_sequences`, `pad` and `_pad` must win over transformers' own), then:
+
+- implement `_encode_text_pieces(self, pieces: list[str], split_special_tokens: bool = False) -> list[list[int]]`:
+  the word ids of each piece encoded ON ITS OWN, without `<s>`/`</s>`, exactly as the reference's
+  `convert_tokens_to_ids(tokenize(piece))` (each piece gets its own SentencePiece dummy prefix `▁`; added tokens such
+  as `<mask>` are matched, `<mask>` eating the spaces on its left). It is called once per `__call__` with the pieces
+  of every text of the batch, so a backend can encode them in one batched call.
+- call `self._init_entity_attributes(...)` in `__init__` (before `super().__init__`), and set
+  `self.entity_token_1_id` / `self.entity_token_2_id` (word ids of `<ent>` / `<ent2>`) once the added tokens exist.
+  transformers' usual `cls_token_id`, `sep_token_id`, `pad_token_id`, `padding_side`, `truncation_side`,
+  `model_input_names` and `model_max_length` are used as they are.
+- optionally set `_supports_offsets_mapping = True` and handle `return_offsets_mapping` yourself (the slow tokenizer
+  raises NotImplementedError, as the reference does).
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from transformers.tokenization_utils_base import BatchEncoding, PaddingStrategy, TensorType, TruncationStrategy
+from transformers.utils import is_torch_tensor, logging
+
+logger = logging.get_logger(__name__)
+
+TASKS = ("entity_classification", "entity_pair_classification", "entity_span_classification")
+
+# Keyword arguments of `__call__` that travel to the per-sequence tokenization step.
+_TOKENIZE_KWARGS = ("split_special_tokens",)
+
+ENTITY_INPUT_NAMES = (
+    "entity_ids",
+    "entity_position_ids",
+    "entity_attention_mask",
+    "entity_token_type_ids",
+    "entity_start_positions",
+    "entity_end_positions",
+)
+
+
+class EntitySpanOutOfRangeError(ValueError, IndexError):
+    """A character span reaches past the end of its text.
+
+    The reference raises IndexError for this input; subclassing both keeps `except IndexError` code working while the
+    project's rule (bad input is a ValueError naming the argument) holds too.
+    """
+
+
+# -- validation ---------------------------------------------------------------------------------------------------
+
+
+def max_entity_length_for_task(task: str | None, max_entity_length: int) -> int:
+    """The entity budget a task implies: one entity for entity_classification, two for pairs, else the argument."""
+    if task is None or task == "entity_span_classification":
+        return max_entity_length
+    if task == "entity_classification":
+        return 1
+    if task == "entity_pair_classification":
+        return 2
+    raise ValueError(f"task={task!r} is not supported: use None or one of {list(TASKS)}")
+
+
+def check_text_input(text: Any, argument: str) -> None:
+    """`text`/`text_pair` must be a str or a list/tuple of str (ValueError otherwise, as the reference)."""
+    if isinstance(text, str):
+        return
+    if isinstance(text, (list, tuple)) and (len(text) == 0 or isinstance(text[0], str)):
+        if all(isinstance(item, str) for item in text):
+            return
+    raise ValueError(
+        f"{argument} must be a str (one example) or a list of str (a batch), got {type(text).__name__}; "
+        "pretokenized input (is_split_into_words) is not supported by this tokenizer"
+    )
+
+
+def check_entity_spans(text: str, entity_spans: Any, argument: str = "entity_spans") -> None:
+    """Character spans must be a list of `(start, end)` tuples of ints with 0 <= start < end <= len(text)."""
+    if not isinstance(entity_spans, list):
+        raise TypeError(
+            f"{argument} must be a list of (start, end) character tuples, got {type(entity_spans).__name__}"
+        )
+    for index, span in enumerate(entity_spans):
+        if not isinstance(span, tuple) or len(span) != 2:
+            raise ValueError(
+                f"{argument}[{index}] must be a tuple (start, end) of character indices, got {span!r}; "
+                f"write {argument}=[(start, end), ...]"
+            )
+        start, end = span
+        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in span):
+            raise TypeError(f"{argument}[{index}] = {span!r}: start and end must be ints (character indices)")
+        if start < 0 or end < 0:
+            raise ValueError(f"{argument}[{index}] = {span!r}: character indices must not be negative")
+        if start > end:
+            raise ValueError(f"{argument}[{index}] = {span!r} is reversed: start must come before end")
+        if start == end:
+            raise ValueError(f"{argument}[{index}] = {span!r} is empty: a mention needs at least one character")
+        if end > len(text):
+            raise EntitySpanOutOfRangeError(
+                f"{argument}[{index}] = {span!r} ends past the end of its text ({len(text)} characters)"
+            )
+
+
+def check_entities(entities: Any, entity_spans: list, argument: str = "entities", spans_argument="entity_spans"):
+    """Entity names must be a list of str, one per span (ValueError otherwise, as the reference)."""
+    if entities is None:
+        return
+    if not isinstance(entities, list):
+        raise ValueError(f"{argument} must be a list of entity names (str), got {type(entities).__name__}")
+    for index, entity in enumerate(entities):
+        if not isinstance(entity, str):
+            raise ValueError(
+                f"{argument}[{index}] must be an entity name (str) such as 'en:Japan' or '[MASK]', got {entity!r}"
+            )
+    if len(entities) != len(entity_spans):
+        raise ValueError(
+            f"{argument} has {len(entities)} names but {spans_argument} has {len(entity_spans)} spans: "
+            "pass one entity name per span"
+        )
+
+
+def check_task_spans(task: str, entity_spans: Any) -> None:
+    """Span count and shape a task mode needs (ValueError, as the reference)."""
+    is_tuples = isinstance(entity_spans, list) and all(isinstance(span, tuple) for span in entity_spans)
+    if task == "entity_classification" and not (is_tuples and len(entity_spans) == 1):
+        raise ValueError(
+            "task='entity_classification' needs entity_spans=[(start, end)]: a list with exactly one tuple of "
+            f"character indices, got {entity_spans!r}"
+        )
+    if task == "entity_pair_classification" and not (is_tuples and len(entity_spans) == 2):
+        raise ValueError(
+            "task='entity_pair_classification' needs entity_spans=[(head_start, head_end), (tail_start, tail_end)], "
+            f"got {entity_spans!r}"
+        )
+    if task == "entity_span_classification" and not (is_tuples and len(entity_spans) > 0):
+        raise ValueError(
+            "task='entity_span_classification' needs entity_spans as a non-empty list of (start, end) tuples, "
+            f"got {entity_spans!r}"
+        )
+
+
+# -- splitting text at spans ---------------------------------------------------------------------------------------
+
+
+def split_text_at_spans(text: str, entity_spans: Sequence[tuple[int, int]] | None) -> tuple[list[str], dict]:
+    """Cut `text` at every span boundary; return the pieces and, per boundary, the number of pieces before it.
+
+    A boundary right after a space moves left by one, so the space opens the next piece (it then gets the same
+    `▁` as inside a sentence). Each piece is later encoded on its own.
+    """
+    if not entity_spans:
+        return [text], {}
+    pieces: list[str] = []
+    pieces_before: dict[int, int] = {}
+    cursor = 0
+    for boundary in sorted(set(itertools.chain.from_iterable(entity_spans))):
+        cut = boundary - 1 if boundary > 0 and text[boundary - 1] == " " else boundary
+        if cut != cursor:
+            pieces.append(text[cursor:cut])
+            cursor = cut
+        pieces_before[boundary] = len(pieces)
+    pieces.append(text[cursor:])
+    return pieces, pieces_before
+
+
+class _SequencePlan:
+    """One text (first or second sequence) cut into pieces, waiting for the pieces' ids."""
+
+    __slots__ = ("pieces", "pieces_before", "entity_spans", "entity_ids")
+
+    def __init__(self, pieces, pieces_before, entity_spans, entity_ids):
+        self.pieces = pieces
+        self.pieces_before = pieces_before
+        self.entity_spans = entity_spans
+        self.entity_ids = entity_ids
+
+    def assemble(self, piece_ids: list[list[int]]) -> tuple[list[int], list[tuple[int, int]] | None]:
+        """Concatenate the pieces' ids; map each character span to its token span."""
+        if len(piece_ids) == 1:
+            ids = list(piece_ids[0])
+        else:
+            ids = [token for piece in piece_ids for token in piece]
+        if self.entity_spans is None:
+            return ids, None
+        tokens_before = [0]
+        for piece in piece_ids:
+            tokens_before.append(tokens_before[-1] + len(piece))
+        position = {boundary: tokens_before[count] for boundary, count in self.pieces_before.items()}
+        return ids, [(position[start], position[end]) for start, end in self.entity_spans]
+
+
+def insert_entity_markers(ids: list[int], token_span: tuple[int, int], marker_id: int) -> list[int]:
+    """Put `marker_id` before and after a token span."""
+    start, end = token_span
+    return ids[:start] + [marker_id] + ids[start:end] + [marker_id] + ids[end:]
+
+
+# -- truncation (transformers 4.57.6 rules) -------------------------------------------------------------------------
+
+
+def truncate_id_sequences(
+    ids: list,
+    pair_ids: list | None,
+    num_tokens_to_remove: int,
+    truncation_strategy: TruncationStrategy,
+    stride: int,
+    truncation_side: str,
+) -> tuple[list, list | None, list]:
+    """Truncate one sequence or a pair as transformers 4.57.6 did (used for word ids and for entity ids).
+
+    Differs from 5.x on purpose: a sequence too short to lose `num_tokens_to_remove` items is left whole (with an
+    error logged), not emptied.
+    """
+    if num_tokens_to_remove <= 0:
+        return ids, pair_ids, []
+    if not isinstance(truncation_strategy, TruncationStrategy):
+        truncation_strategy = TruncationStrategy(truncation_strategy)
+    if truncation_side not in ("left", "right"):
+        raise ValueError(f"truncation_side must be 'left' or 'right', got {truncation_side!r}")
+    overflowing: list = []
+    if truncation_strategy == TruncationStrategy.ONLY_FIRST or (
+        truncation_strategy == TruncationStrategy.LONGEST_FIRST and pair_ids is None
+    ):
+        if len(ids) > num_tokens_to_remove:
+            window = min(len(ids), stride + num_tokens_to_remove)
+            if truncation_side == "left":
+                overflowing, ids = ids[:window], ids[num_tokens_to_remove:]
+            else:
+                overflowing, ids = ids[-window:], ids[:-num_tokens_to_remove]
+        else:
+            message = (
+                f"We need to remove {num_tokens_to_remove} to truncate the input "
+                f"but the first sequence has a length {len(ids)}. "
+            )
+            if truncation_strategy == TruncationStrategy.ONLY_FIRST:
+                message += (
+                    f"Please select another truncation strategy than {truncation_strategy}, "
+                    "for instance 'longest_first' or 'only_second'."
+                )
+            logger.error(message)
+    elif truncation_strategy == TruncationStrategy.LONGEST_FIRST:
+        logger.warning(
+            "Be aware, overflowing tokens are not returned for the setting you have chosen,"
+            f" i.e. sequence pairs with the '{TruncationStrategy.LONGEST_FIRST.value}' "
+            "truncation strategy. So the returned list will always be empty even if some "
+            "tokens have been removed."
+        )
+        len_ids, len_pair = len(ids), len(pair_ids)
+        first_remove = min(abs(len_pair - len_ids), num_tokens_to_remove)
+        second_remove = num_tokens_to_remove - first_remove
+        if len_ids > len_pair:
+            ids_to_remove = first_remove + second_remove // 2
+            pair_to_remove = second_remove - second_remove // 2
+        else:
+            ids_to_remove = second_remove // 2
+            pair_to_remove = first_remove + second_remove - second_remove // 2
+        if truncation_side == "right":
+            ids = ids[:-ids_to_remove] if ids_to_remove > 0 else ids
+            pair_ids = pair_ids[:-pair_to_remove] if pair_to_remove > 0 else pair_ids
+        else:
+            ids = ids[ids_to_remove:]
+            pair_ids = pair_ids[pair_to_remove:]
+    elif truncation_strategy == TruncationStrategy.ONLY_SECOND and pair_ids is not None:
+        if len(pair_ids) > num_tokens_to_remove:
+            window = min(len(pair_ids), stride + num_tokens_to_remove)
+            if truncation_side == "right":
+                overflowing, pair_ids = pair_ids[-window:], pair_ids[:-num_tokens_to_remove]
+            else:
+                overflowing, pair_ids = pair_ids[:window], pair_ids[num_tokens_to_remove:]
+        else:
+            logger.error(
+                f"We need to remove {num_tokens_to_remove} to truncate the input "
+                f"but the second sequence has a length {len(pair_ids)}. "
+                f"Please select another truncation strategy than {truncation_strategy}, "
+                "for instance 'longest_first' or 'only_first'."
+            )
+    return ids, pair_ids, overflowing
+
+
+def _to_python(value):
+    if is_torch_tensor(value) or isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_to_python(item) for item in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _round_up(length: int | None, multiple: int | None) -> int | None:
+    if length is not None and multiple is not None and length % multiple != 0:
+        return (length // multiple + 1) * multiple
+    return length
+
+
+class EntityEncodingMixin:
+    """Entity-aware `__call__`, `prepare_for_model`, truncation and padding; see the module docstring."""
+
+    _supports_offsets_mapping = False
+
+    # -- set-up ----------------------------------------------------------------------------------------------------
+
+    def _init_entity_attributes(
+        self,
+        entity_vocab: Mapping[str, int],
+        task: str | None,
+        max_entity_length: int,
+        max_mention_length: int,
+        entity_unk_token: str,
+        entity_pad_token: str,
+        entity_mask_token: str,
+        entity_mask2_token: str,
+        entity_vocab_file: str | None = None,
+    ) -> None:
+        for name in (entity_unk_token, entity_pad_token, entity_mask_token, entity_mask2_token):
+            if name not in entity_vocab:
+                raise ValueError(
+                    f"Special entity {name!r} is not in the entity vocabulary {entity_vocab_file or ''}: every "
+                    "mLUKE entity vocabulary holds [PAD], [UNK], [MASK] and [MASK2]; check entity_vocab_file"
+                )
+        self.entity_vocab = dict(entity_vocab)
+        # Looked up by name: full vocabularies put [PAD]/[UNK]/[MASK] at 0/1/2, lite ones [MASK]/[UNK]/[PAD] at 0/1/2.
+        self.entity_unk_token_id = self.entity_vocab[entity_unk_token]
+        self.entity_pad_token_id = self.entity_vocab[entity_pad_token]
+        self.entity_mask_token_id = self.entity_vocab[entity_mask_token]
+        self.entity_mask2_token_id = self.entity_vocab[entity_mask2_token]
+        self.task = task
+        self.max_entity_length = max_entity_length_for_task(task, max_entity_length)
+        self.max_mention_length = max_mention_length
+
+    def _encode_text_pieces(self, pieces: list[str], split_special_tokens: bool = False) -> list[list[int]]:
+        raise NotImplementedError("a backend must implement _encode_text_pieces (see mluke_hf.tokenization_entities)")
+
+    def entity_name_to_id(self, name: str) -> int:
+        """Id of an entity name (`"en:Japan"`, `"[MASK]"`); unknown names give the `[UNK]` entity id."""
+        return self.entity_vocab.get(name, self.entity_unk_token_id)
+
+    # -- public entry points ---------------------------------------------------------------------------------------
+
+    def __call__(
+        self,
+        text=None,
+        text_pair=None,
+        entity_spans=None,
+        entity_spans_pair=None,
+        entities=None,
+        entities_pair=None,
+        add_special_tokens: bool = True,
+        padding: bool | str | PaddingStrategy = False,
+        truncation: bool | str | TruncationStrategy | None = None,
+        max_length: int | None = None,
+        max_entity_length: int | None = None,
+        stride: int = 0,
+        is_split_into_words: bool = False,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_tensors: str | TensorType | None = None,
+        return_token_type_ids: bool | None = None,
+        return_attention_mask: bool | None = None,
+        return_overflowing_tokens: bool = False,
+        return_special_tokens_mask: bool = False,
+        return_offsets_mapping: bool = False,
+        return_length: bool = False,
+        verbose: bool = True,
+        **kwargs,
+    ) -> BatchEncoding:
+        """Encode one text (or pair) or a batch, with optional character `entity_spans` and entity names.
+
+        `entity_spans` are `(start, end)` character offsets (end exclusive); `entities` are entity names
+        (`"lang:title"`, unknown names map to `[UNK]`); spans without names get `[MASK]`. With a `task` set in the
+        constructor the entity sequence is built from the spans alone (see docs/tokenizer.md).
+        """
+        check_text_input(text, "text")
+        if text_pair is not None:
+            check_text_input(text_pair, "text_pair")
+        padding_strategy, truncation_strategy, max_length, kwargs = self._get_padding_truncation_strategies(
+            padding=padding,
+            truncation=truncation,
+            max_length=max_length,
+            pad_to_multiple_of=pad_to_multiple_of,
+            verbose=verbose,
+            **kwargs,
+        )
+        return self._encode_plus(
+            text=text,
+            text_pair=text_pair,
+            entity_spans=entity_spans,
+            entity_spans_pair=entity_spans_pair,
+            entities=entities,
+            entities_pair=entities_pair,
+            add_special_tokens=add_special_tokens,
+            padding_strategy=padding_strategy,
+            truncation_strategy=truncation_strategy,
+            max_length=max_length,
+            max_entity_length=max_entity_length,
+            stride=stride,
+            is_split_into_words=is_split_into_words,
+            pad_to_multiple_of=pad_to_multiple_of,
+            padding_side=padding_side,
+            return_tensors=return_tensors,
+            return_token_type_ids=return_token_type_ids,
+            return_attention_mask=return_attention_mask,
+            return_overflowing_tokens=return_overflowing_tokens,
+            return_special_tokens_mask=return_special_tokens_mask,
+            return_offsets_mapping=return_offsets_mapping,
+            return_length=return_length,
+            verbose=verbose,
+            **kwargs,
+        )
+
+    def encode_plus(self, text, text_pair=None, **kwargs) -> BatchEncoding:
+        """transformers 4.x name for encoding one example; same as `__call__`."""
+        return self(text, text_pair, **kwargs)
+
+    def batch_encode_plus(
+        self,
+        batch_text_or_text_pairs,
+        batch_entity_spans_or_entity_spans_pairs=None,
+        batch_entities_or_entities_pairs=None,
+        **kwargs,
+    ) -> BatchEncoding:
+        """transformers 4.x name for encoding a batch: items are texts or `(text, text_pair)` tuples."""
+        padding_strategy, truncation_strategy, max_length, kwargs = self._get_padding_truncation_strategies(
+            padding=kwargs.pop("padding", False),
+            truncation=kwargs.pop("truncation", None),
+            max_length=kwargs.pop("max_length", None),
+            pad_to_multiple_of=kwargs.get("pad_to_multiple_of"),
+            verbose=kwargs.get("verbose", True),
+            **kwargs,
+        )
+        return self._batch_encode_plus(
+            batch_text_or_text_pairs,
+            batch_entity_spans_or_entity_spans_pairs,
+            batch_entities_or_entities_pairs,
+            padding_strategy=padding_strategy,
+            truncation_strategy=truncation_strategy,
+            max_length=max_length,
+            **kwargs,
+        )
+
+    def _encode_plus(
+        self,
+        text,
+        text_pair=None,
+        entity_spans=None,
+        entity_spans_pair=None,
+        entities=None,
+        entities_pair=None,
+        add_special_tokens: bool = True,
+        padding_strategy: PaddingStrategy = PaddingStrategy.DO_NOT_PAD,
+        truncation_strategy: TruncationStrategy = TruncationStrategy.DO_NOT_TRUNCATE,
+        max_length: int | None = None,
+        max_entity_length: int | None = None,
+        stride: int = 0,
+        is_split_into_words: bool = False,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_tensors: str | TensorType | None = None,
+        return_token_type_ids: bool | None = None,
+        return_attention_mask: bool | None = None,
+        return_overflowing_tokens: bool = False,
+        return_special_tokens_mask: bool = False,
+        return_offsets_mapping: bool = False,
+        return_length: bool = False,
+        verbose: bool = True,
+        **kwargs,
+    ) -> BatchEncoding:
+        common = {
+            "add_special_tokens": add_special_tokens,
+            "padding_strategy": padding_strategy,
+            "truncation_strategy": truncation_strategy,
+            "max_length": max_length,
+            "max_entity_length": max_entity_length,
+            "stride": stride,
+            "is_split_into_words": is_split_into_words,
+            "pad_to_multiple_of": pad_to_multiple_of,
+            "padding_side": padding_side,
+            "return_tensors": return_tensors,
+            "return_token_type_ids": return_token_type_ids,
+            "return_attention_mask": return_attention_mask,
+            "return_overflowing_tokens": return_overflowing_tokens,
+            "return_special_tokens_mask": return_special_tokens_mask,
+            "return_offsets_mapping": return_offsets_mapping,
+            "return_length": return_length,
+            "verbose": verbose,
+            **kwargs,
+        }
+        if isinstance(text, (list, tuple)):
+            batch_texts = list(zip(text, text_pair)) if text_pair is not None else text
+            batch_entities = None
+            if entities is not None:
+                batch_entities = list(zip(entities, entities_pair)) if entities_pair is not None else entities
+            batch_spans = None
+            if entity_spans is not None:
+                batch_spans = list(zip(entity_spans, entity_spans_pair)) if entity_spans_pair is not None else entity_spans
+            return self._batch_encode_plus(batch_texts, batch_spans, batch_entities, **common)
+        return self._encode_examples(
+            [(text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair)], batched=False, **common
+        )
+
+    def _batch_encode_plus(
+        self,
+        batch_text_or_text_pairs,
+        batch_entity_spans_or_entity_spans_pairs=None,
+        batch_entities_or_entities_pairs=None,
+        **kwargs,
+    ) -> BatchEncoding:
+        examples = []
+        for index, text_or_pair in enumerate(batch_text_or_text_pairs):
+            if isinstance(text_or_pair, (list, tuple)):
+                text, text_pair = text_or_pair
+            else:
+                text, text_pair = text_or_pair, None
+            entities, entities_pair = None, None
+            if batch_entities_or_entities_pairs is not None:
+                item = batch_entities_or_entities_pairs[index]
+                if item:
+                    if isinstance(item[0], str):
+                        entities = item
+                    else:
+                        entities, entities_pair = item
+            entity_spans, entity_spans_pair = None, None
+            if batch_entity_spans_or_entity_spans_pairs is not None:
+                item = batch_entity_spans_or_entity_spans_pairs[index]
+                # A pair of span lists is a 2-tuple of lists; a single span list holds tuples.
+                if len(item) > 0 and isinstance(item[0], list):
+                    entity_spans, entity_spans_pair = item
+                else:
+                    entity_spans = item
+            examples.append((text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair))
+        return self._encode_examples(examples, batched=True, **kwargs)
+
+    # -- building word and entity sequences --------------------------------------------------------------------------
+
+    def _plan_sequence(self, text, entity_spans, entities, spans_argument, entities_argument) -> _SequencePlan:
+        """Validate one sequence's spans/entities (task None) and cut its text into pieces."""
+        if entity_spans is None:
+            return _SequencePlan([text], {}, None, None)
+        if not isinstance(text, str):
+            raise ValueError(f"{spans_argument} needs a str text to point into, got {type(text).__name__}")
+        check_entity_spans(text, entity_spans, spans_argument)
+        check_entities(entities, entity_spans, entities_argument, spans_argument)
+        if entities is None:
+            entity_ids = [self.entity_mask_token_id] * len(entity_spans)
+        else:
+            entity_ids = [self.entity_vocab.get(name, self.entity_unk_token_id) for name in entities]
+        pieces, pieces_before = split_text_at_spans(text, entity_spans)
+        return _SequencePlan(pieces, pieces_before, entity_spans, entity_ids)
+
+    def _plan_example(self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair):
+        if self.task is None:
+            first = self._plan_sequence(text, entity_spans, entities, "entity_spans", "entities")
+            second = None
+            if text_pair is not None:
+                second = self._plan_sequence(text_pair, entity_spans_pair, entities_pair, "entity_spans_pair",
+                                             "entities_pair")  # fmt: skip
+            return first, second
+        if self.task not in TASKS:
+            raise ValueError(f"task={self.task!r} is not supported: use None or one of {list(TASKS)}")
+        # Task modes build the entity sequence from the spans alone; entities and pair spans are ignored.
+        check_task_spans(self.task, entity_spans)
+        check_entity_spans(text, entity_spans, "entity_spans")
+        if self.task == "entity_pair_classification":
+            entity_ids = [self.entity_mask_token_id, self.entity_mask2_token_id]
+        else:
+            entity_ids = [self.entity_mask_token_id] * len(entity_spans)
+        pieces, pieces_before = split_text_at_spans(text, entity_spans)
+        if text_pair is not None:
+            # The reference drops text_pair in task modes; keep its output but say so.
+            logger.warning(f"text_pair is ignored when task={self.task!r}: encode the second text separately")
+        return _SequencePlan(pieces, pieces_before, entity_spans, entity_ids), None
+
+    def _apply_task_markers(self, ids: list[int], token_spans: list[tuple[int, int]]):
+        """Insert `<ent>` (and `<ent2>`) around the mentions; shift the token spans to cover the markers."""
+        if self.task == "entity_classification":
+            (start, end), = token_spans
+            return insert_entity_markers(ids, (start, end), self.entity_token_1_id), [(start, end + 2)]
+        if self.task == "entity_pair_classification":
+            head, tail = token_spans
+            if head[0] < tail[0]:
+                # Insert the later mention first so the earlier span's indices stay valid.
+                ids = insert_entity_markers(ids, tail, self.entity_token_2_id)
+                ids = insert_entity_markers(ids, head, self.entity_token_1_id)
+                return ids, [(head[0], head[1] + 2), (tail[0] + 2, tail[1] + 4)]
+            ids = insert_entity_markers(ids, head, self.entity_token_1_id)
+            ids = insert_entity_markers(ids, tail, self.entity_token_2_id)
+            return ids, [(head[0] + 2, head[1] + 4), (tail[0], tail[1] + 2)]
+        return ids, token_spans
+
+    def _build_sequences(self, examples, tokenize_kwargs):
+        """Plan every example, encode all pieces of the batch in one backend call, assemble ids and token spans."""
+        plans = [self._plan_example(*example) for example in examples]
+        pieces = [piece for plan in plans for part in plan if part is not None for piece in part.pieces]
+        piece_ids = self._encode_text_pieces(pieces, **tokenize_kwargs) if pieces else []
+        built = []
+        cursor = 0
+        for first_plan, second_plan in plans:
+            sequences = []
+            for part in (first_plan, second_plan):
+                if part is None:
+                    sequences.append((None, None, None))
+                    continue
+                count = len(part.pieces)
+                ids, token_spans = part.assemble(piece_ids[cursor : cursor + count])
+                cursor += count
+                sequences.append((ids, part.entity_ids, token_spans))
+            (first_ids, first_entity_ids, first_spans), (second_ids, second_entity_ids, second_spans) = sequences
+            if self.task in ("entity_classification", "entity_pair_classification"):
+                first_ids, first_spans = self._apply_task_markers(first_ids, first_spans)
+            built.append((first_ids, second_ids, first_entity_ids, second_entity_ids, first_spans, second_spans))
+        return built
+
+    def _encode_examples(
+        self,
+        examples,
+        batched: bool,
+        add_special_tokens: bool = True,
+        padding_strategy: PaddingStrategy = PaddingStrategy.DO_NOT_PAD,
+        truncation_strategy: TruncationStrategy = TruncationStrategy.DO_NOT_TRUNCATE,
+        max_length: int | None = None,
+        max_entity_length: int | None = None,
+        stride: int = 0,
+        is_split_into_words: bool = False,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_tensors: str | TensorType | None = None,
+        return_token_type_ids: bool | None = None,
+        return_attention_mask: bool | None = None,
+        return_overflowing_tokens: bool = False,
+        return_special_tokens_mask: bool = False,
+        return_offsets_mapping: bool = False,
+        return_length: bool = False,
+        verbose: bool = True,
+        **kwargs,
+    ) -> BatchEncoding:
+        if return_offsets_mapping and not self._supports_offsets_mapping:
+            raise NotImplementedError(
+                "return_offsets_mapping is not available with the Python (slow) MLukeTokenizer; "
+                "use MLukeTokenizerFast or drop return_offsets_mapping"
+            )
+        if is_split_into_words:
+            raise NotImplementedError("is_split_into_words is not supported by this tokenizer: pass plain strings")
+        tokenize_kwargs = {key: kwargs.pop(key) for key in _TOKENIZE_KWARGS if key in kwargs}
+        if kwargs:
+            logger.warning(f"Keyword arguments {kwargs} not recognized.")
+        built = self._build_sequences(examples, tokenize_kwargs)
+        options = {
+            "add_special_tokens": add_special_tokens,
+            "truncation_strategy": truncation_strategy,
+            "max_length": max_length,
+            "max_entity_length": max_entity_length,
+            "stride": stride,
+            "return_token_type_ids": return_token_type_ids,
+            "return_overflowing_tokens": return_overflowing_tokens,
+            "return_special_tokens_mask": return_special_tokens_mask,
+            "verbose": verbose,
+        }
+        if not batched:
+            first_ids, second_ids, first_entity_ids, second_entity_ids, first_spans, second_spans = built[0]
+            encoded = self._prepare_entity_encoding(
+                first_ids, second_ids, first_entity_ids, second_entity_ids, first_spans, second_spans, **options
+            )
+            resolved_max_entity_length = encoded.pop("_max_entity_length")
+            if padding_strategy != PaddingStrategy.DO_NOT_PAD or self._resolve_attention_mask(return_attention_mask):
+                encoded = self.pad(
+                    encoded,
+                    max_length=max_length,
+                    max_entity_length=resolved_max_entity_length,
+                    padding=padding_strategy.value,
+                    pad_to_multiple_of=pad_to_multiple_of,
+                    padding_side=padding_side,
+                    return_attention_mask=return_attention_mask,
+                )
+            encoded = dict(encoded)
+            if return_length:
+                encoded["length"] = len(encoded["input_ids"])
+            return BatchEncoding(encoded, tensor_type=return_tensors, prepend_batch_axis=True)
+
+        batch_outputs: dict[str, list] = {}
+        for first_ids, second_ids, first_entity_ids, second_entity_ids, first_spans, second_spans in built:
+            encoded = self._prepare_entity_encoding(
+                first_ids, second_ids, first_entity_ids, second_entity_ids, first_spans, second_spans, **options
+            )
+            encoded.pop("_max_entity_length")
+            if return_length:
+                encoded["length"] = len(encoded["input_ids"])
+            for key, value in encoded.items():
+                batch_outputs.setdefault(key, []).append(value)
+        batch_outputs = self.pad(
+            batch_outputs,
+            padding=padding_strategy.value,
+            max_length=max_length,
+            pad_to_multiple_of=pad_to_multiple_of,
+            padding_side=padding_side,
+            return_attention_mask=return_attention_mask,
+        )
+        return BatchEncoding(batch_outputs, tensor_type=return_tensors)
+
+    def _resolve_attention_mask(self, return_attention_mask: bool | None) -> bool:
+        if return_attention_mask is None:
+            return "attention_mask" in self.model_input_names
+        return return_attention_mask
+
+    def prepare_for_model(
+        self,
+        ids: list[int],
+        pair_ids: list[int] | None = None,
+        entity_ids: list[int] | None = None,
+        pair_entity_ids: list[int] | None = None,
+        entity_token_spans: list[tuple[int, int]] | None = None,
+        pair_entity_token_spans: list[tuple[int, int]] | None = None,
+        add_special_tokens: bool = True,
+        padding: bool | str | PaddingStrategy = False,
+        truncation: bool | str | TruncationStrategy | None = None,
+        max_length: int | None = None,
+        max_entity_length: int | None = None,
+        stride: int = 0,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_tensors: str | TensorType | None = None,
+        return_token_type_ids: bool | None = None,
+        return_attention_mask: bool | None = None,
+        return_overflowing_tokens: bool = False,
+        return_special_tokens_mask: bool = False,
+        return_offsets_mapping: bool = False,
+        return_length: bool = False,
+        verbose: bool = True,
+        prepend_batch_axis: bool = False,
+        **kwargs,
+    ) -> BatchEncoding:
+        """Add special tokens, truncate words then entities, build entity positions, pad; from ids and token spans."""
+        padding_strategy, truncation_strategy, max_length, _ = self._get_padding_truncation_strategies(
+            padding=padding,
+            truncation=truncation,
+            max_length=max_length,
+            pad_to_multiple_of=pad_to_multiple_of,
+            verbose=verbose,
+            **kwargs,
+        )
+        encoded = self._prepare_entity_encoding(
+            ids,
+            pair_ids,
+            entity_ids,
+            pair_entity_ids,
+            entity_token_spans,
+            pair_entity_token_spans,
+            add_special_tokens=add_special_tokens,
+            truncation_strategy=truncation_strategy,
+            max_length=max_length,
+            max_entity_length=max_entity_length,
+            stride=stride,
+            return_token_type_ids=return_token_type_ids,
+            return_overflowing_tokens=return_overflowing_tokens,
+            return_special_tokens_mask=return_special_tokens_mask,
+            verbose=verbose,
+        )
+        resolved_max_entity_length = encoded.pop("_max_entity_length")
+        if padding_strategy != PaddingStrategy.DO_NOT_PAD or self._resolve_attention_mask(return_attention_mask):
+            encoded = dict(
+                self.pad(
+                    encoded,
+                    max_length=max_length,
+                    max_entity_length=resolved_max_entity_length,
+                    padding=padding_strategy.value,
+                    pad_to_multiple_of=pad_to_multiple_of,
+                    padding_side=padding_side,
+                    return_attention_mask=return_attention_mask,
+                )
+            )
+        if return_length:
+            encoded["length"] = len(encoded["input_ids"])
+        return BatchEncoding(encoded, tensor_type=return_tensors, prepend_batch_axis=prepend_batch_axis)
+
+    def _prepare_entity_encoding(
+        self,
+        ids,
+        pair_ids,
+        entity_ids,
+        pair_entity_ids,
+        entity_token_spans,
+        pair_entity_token_spans,
+        add_special_tokens: bool,
+        truncation_strategy: TruncationStrategy,
+        max_length: int | None,
+        max_entity_length: int | None,
+        stride: int,
+        return_token_type_ids: bool | None,
+        return_overflowing_tokens: bool,
+        return_special_tokens_mask: bool,
+        verbose: bool,
+    ) -> dict:
+        """The unpadded encoding of one example as a dict (plus `_max_entity_length`, the budget padding uses)."""
+        pair = pair_ids is not None
+        if return_token_type_ids and not add_special_tokens:
+            raise ValueError(
+                "return_token_type_ids=True needs add_special_tokens=True (token types are undefined without them); "
+                "set add_special_tokens=True or leave return_token_type_ids=None"
+            )
+        if return_overflowing_tokens and truncation_strategy == TruncationStrategy.LONGEST_FIRST and pair:
+            raise ValueError(
+                "Not possible to return overflowing tokens for pair of sequences with the "
+                "`longest_first`. Please select another truncation strategy than `longest_first`, "
+                "for instance `only_second` or `only_first`."
+            )
+        if return_token_type_ids is None:
+            return_token_type_ids = "token_type_ids" in self.model_input_names
+        encoded: dict[str, Any] = {}
+        num_special = (4 if pair else 2) if add_special_tokens else 0
+        total_len = len(ids) + (len(pair_ids) if pair else 0) + num_special
+        overflowing_tokens: list = []
+        if truncation_strategy != TruncationStrategy.DO_NOT_TRUNCATE and max_length and total_len > max_length:
+            ids, pair_ids, overflowing_tokens = truncate_id_sequences(
+                ids, pair_ids, total_len - max_length, truncation_strategy, stride, self.truncation_side
+            )
+        if return_overflowing_tokens:
+            encoded["overflowing_tokens"] = overflowing_tokens
+            # The reference raises TypeError here when max_length is None; 0 tokens were truncated then.
+            encoded["num_truncated_tokens"] = total_len - max_length if max_length is not None else 0
+
+        if add_special_tokens:
+            cls, sep = self.cls_token_id, self.sep_token_id
+            sequence = [cls] + ids + [sep] + ([sep] + pair_ids + [sep] if pair else [])
+            entity_offset, pair_entity_offset = 1, len(ids) + 3
+        else:
+            sequence = ids + pair_ids if pair else list(ids)
+            entity_offset, pair_entity_offset = 0, len(ids)
+        encoded["input_ids"] = sequence
+        if return_token_type_ids:
+            encoded["token_type_ids"] = [0] * len(sequence)
+        if return_special_tokens_mask:
+            if add_special_tokens:
+                mask = [1] + [0] * len(ids) + [1]
+                encoded["special_tokens_mask"] = mask + ([1] + [0] * len(pair_ids) + [1] if pair else [])
+            else:
+                encoded["special_tokens_mask"] = [0] * len(sequence)
+
+        if not max_entity_length:
+            max_entity_length = self.max_entity_length
+        encoded["_max_entity_length"] = max_entity_length
+        if entity_ids is not None:
+            self._add_entity_fields(
+                encoded,
+                ids,
+                pair_ids,
+                entity_ids,
+                pair_entity_ids,
+                entity_token_spans,
+                pair_entity_token_spans,
+                entity_offset,
+                pair_entity_offset,
+                truncation_strategy,
+                max_entity_length,
+                stride,
+                return_token_type_ids,
+                return_overflowing_tokens,
+            )
+        self._eventual_warn_about_too_long_sequence(encoded["input_ids"], max_length, verbose)
+        return encoded
+
+    def _add_entity_fields(
+        self,
+        encoded,
+        ids,
+        pair_ids,
+        entity_ids,
+        pair_entity_ids,
+        token_spans,
+        pair_token_spans,
+        entity_offset,
+        pair_entity_offset,
+        truncation_strategy,
+        max_entity_length,
+        stride,
+        return_token_type_ids,
+        return_overflowing_tokens,
+    ) -> None:
+        # Entities whose mention lost tokens to word truncation are dropped (the spans index the kept ids).
+        kept = [(entity, span) for entity, span in zip(entity_ids, token_spans) if span[1] <= len(ids)]
+        kept_ids = [entity for entity, _ in kept]
+        kept_spans = [span for _, span in kept]
+        dropped = len(entity_ids) - len(kept_ids)
+        kept_pair_ids = kept_pair_spans = None
+        if pair_entity_ids is not None:
+            kept_pair = [(e, s) for e, s in zip(pair_entity_ids, pair_token_spans) if s[1] <= len(pair_ids)]
+            kept_pair_ids = [entity for entity, _ in kept_pair]
+            kept_pair_spans = [span for _, span in kept_pair]
+            dropped += len(pair_entity_ids) - len(kept_pair_ids)
+        if dropped:
+            logger.warning(
+                f"{dropped} entities are ignored because their entity spans are invalid due to the"
+                " truncation of input tokens"
+            )
+        total_entities = len(kept_ids) + (len(kept_pair_ids) if kept_pair_ids is not None else 0)
+        overflowing_entities: list = []
+        if truncation_strategy != TruncationStrategy.DO_NOT_TRUNCATE and total_entities > max_entity_length:
+            logger.warning(
+                f"{total_entities - max_entity_length} entities are dropped to fit max_entity_length="
+                f"{max_entity_length}; pass a larger max_entity_length or split the spans into several calls"
+            )
+            kept_ids, kept_pair_ids, overflowing_entities = truncate_id_sequences(
+                kept_ids,
+                kept_pair_ids,
+                total_entities - max_entity_length,
+                truncation_strategy,
+                stride,
+                self.truncation_side,
+            )
+            # As the reference: the first spans are kept, whatever side the ids were cut on.
+            kept_spans = kept_spans[: len(kept_ids)]
+            if kept_pair_spans is not None:
+                kept_pair_spans = kept_pair_spans[: len(kept_pair_ids)]
+        if return_overflowing_tokens:
+            encoded["overflowing_entities"] = overflowing_entities
+            encoded["num_truncated_entities"] = total_entities - max_entity_length
+        encoded["entity_ids"] = kept_ids + kept_pair_ids if kept_pair_ids else list(kept_ids)
+
+        mention_length = self.max_mention_length
+        position_rows, starts, ends = [], [], []
+        for spans, offset in ((kept_spans, entity_offset), (kept_pair_spans, pair_entity_offset)):
+            if spans is None:
+                continue
+            for start, end in spans:
+                start += offset
+                end += offset
+                row = list(range(start, min(end, start + mention_length)))
+                # A span longer than max_mention_length keeps its first tokens; shorter ones are padded with -1.
+                row += [-1] * (mention_length - (end - start))
+                position_rows.append(row)
+                starts.append(start)
+                ends.append(end - 1)
+        encoded["entity_position_ids"] = position_rows
+        if self.task == "entity_span_classification":
+            encoded["entity_start_positions"] = starts
+            encoded["entity_end_positions"] = ends
+        if return_token_type_ids:
+            encoded["entity_token_type_ids"] = [0] * len(encoded["entity_ids"])
+
+    # -- truncation and padding --------------------------------------------------------------------------------------
+
+    def truncate_sequences(
+        self,
+        ids: list[int],
+        pair_ids: list[int] | None = None,
+        num_tokens_to_remove: int = 0,
+        truncation_strategy: str | TruncationStrategy = "longest_first",
+        stride: int = 0,
+    ) -> tuple[list[int], list[int] | None, list[int]]:
+        """Truncate with the transformers 4.57.6 rules (see `truncate_id_sequences`)."""
+        return truncate_id_sequences(
+            ids, pair_ids, num_tokens_to_remove, truncation_strategy, stride, self.truncation_side
+        )
+
+    def pad(
+        self,
+        encoded_inputs,
+        padding: bool | str | PaddingStrategy = True,
+        max_length: int | None = None,
+        max_entity_length: int | None = None,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_attention_mask: bool | None = None,
+        return_tensors: str | TensorType | None = None,
+        verbose: bool = True,
+    ) -> BatchEncoding:
+        """Pad one encoding or a batch (a dict of lists, or a list of encodings as a DataLoader collate_fn gives).
+
+        Word fields pad with `<pad>` (mask 0), entity_ids with the `[PAD]` entity, entity_position_ids rows with -1,
+        entity masks with 0, span start/end positions with 0. Tensors in give tensors out.
+        """
+        if isinstance(encoded_inputs, (list, tuple)) and len(encoded_inputs) > 0 and isinstance(
+            encoded_inputs[0], Mapping
+        ):
+            encoded_inputs = {key: [example[key] for example in encoded_inputs] for key in encoded_inputs[0]}
+        main_input = self.model_input_names[0]
+        if not isinstance(encoded_inputs, Mapping) or main_input not in encoded_inputs:
+            given = list(encoded_inputs.keys()) if isinstance(encoded_inputs, Mapping) else type(encoded_inputs)
+            raise ValueError(
+                "pad() needs an encoding or a list of encodings that includes "
+                f"{main_input}, but you provided {given}"
+            )
+        required_input = encoded_inputs[main_input]
+        if required_input is None or len(required_input) == 0:
+            if return_attention_mask:
+                encoded_inputs["attention_mask"] = []
+            return encoded_inputs
+
+        first_element = required_input[0]
+        if isinstance(first_element, (list, tuple)):
+            for item in required_input:
+                if len(item) != 0:
+                    first_element = item[0]
+                    break
+        if not isinstance(first_element, (int, list, tuple)):
+            if is_torch_tensor(first_element):
+                return_tensors = "pt" if return_tensors is None else return_tensors
+            elif isinstance(first_element, (np.ndarray, np.generic)):
+                return_tensors = "np" if return_tensors is None else return_tensors
+            else:
+                raise ValueError(
+                    f"type of {first_element} unknown: {type(first_element)}. "
+                    "Should be one of a python, numpy or pytorch object."
+                )
+            encoded_inputs = {key: _to_python(value) for key, value in encoded_inputs.items()}
+            required_input = encoded_inputs[main_input]
+
+        padding_strategy, _, max_length, _ = self._get_padding_truncation_strategies(
+            padding=padding, max_length=max_length, verbose=verbose
+        )
+        if max_entity_length is None:
+            max_entity_length = self.max_entity_length
+
+        if required_input and not isinstance(required_input[0], (list, tuple)):
+            padded = self._pad(
+                dict(encoded_inputs),
+                max_length=max_length,
+                max_entity_length=max_entity_length,
+                padding_strategy=padding_strategy,
+                pad_to_multiple_of=pad_to_multiple_of,
+                padding_side=padding_side,
+                return_attention_mask=return_attention_mask,
+            )
+            return BatchEncoding(padded, tensor_type=return_tensors)
+
+        batch_size = len(required_input)
+        if any(len(value) != batch_size for value in encoded_inputs.values()):
+            raise ValueError("Some items in the output dictionary have a different batch size than others.")
+        if padding_strategy == PaddingStrategy.LONGEST:
+            max_length = max(len(inputs) for inputs in required_input)
+            entity_rows = encoded_inputs.get("entity_ids")
+            max_entity_length = max(len(row) for row in entity_rows) if entity_rows is not None else 0
+            padding_strategy = PaddingStrategy.MAX_LENGTH
+        batch_outputs: dict[str, list] = {}
+        for index in range(batch_size):
+            padded = self._pad(
+                {key: value[index] for key, value in encoded_inputs.items()},
+                max_length=max_length,
+                max_entity_length=max_entity_length,
+                padding_strategy=padding_strategy,
+                pad_to_multiple_of=pad_to_multiple_of,
+                padding_side=padding_side,
+                return_attention_mask=return_attention_mask,
+            )
+            for key, value in padded.items():
+                batch_outputs.setdefault(key, []).append(value)
+        return BatchEncoding(batch_outputs, tensor_type=return_tensors)
+
+    def _pad(
+        self,
+        encoded_inputs: dict,
+        max_length: int | None = None,
+        max_entity_length: int | None = None,
+        padding_strategy: PaddingStrategy = PaddingStrategy.DO_NOT_PAD,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_attention_mask: bool | None = None,
+    ) -> dict:
+        """Pad one encoding's word and entity fields to `max_length` / `max_entity_length`."""
+        has_entities = "entity_ids" in encoded_inputs
+        return_attention_mask = self._resolve_attention_mask(return_attention_mask)
+        if padding_strategy == PaddingStrategy.LONGEST:
+            max_length = len(encoded_inputs["input_ids"])
+            if has_entities:
+                max_entity_length = len(encoded_inputs["entity_ids"])
+        max_length = _round_up(max_length, pad_to_multiple_of)
+        if has_entities:
+            max_entity_length = _round_up(max_entity_length, pad_to_multiple_of)
+        needs_padding = padding_strategy != PaddingStrategy.DO_NOT_PAD and (
+            len(encoded_inputs["input_ids"]) != max_length
+            or (has_entities and len(encoded_inputs["entity_ids"]) != max_entity_length)
+        )
+        if return_attention_mask and "attention_mask" not in encoded_inputs:
+            encoded_inputs["attention_mask"] = [1] * len(encoded_inputs["input_ids"])
+        if has_entities and return_attention_mask and "entity_attention_mask" not in encoded_inputs:
+            encoded_inputs["entity_attention_mask"] = [1] * len(encoded_inputs["entity_ids"])
+        if not needs_padding:
+            return encoded_inputs
+
+        padding_side = padding_side if padding_side is not None else self.padding_side
+        if padding_side not in ("left", "right"):
+            raise ValueError(f"padding_side must be 'left' or 'right', got {padding_side!r}")
+        difference = max_length - len(encoded_inputs["input_ids"])
+        entity_difference = max_entity_length - len(encoded_inputs["entity_ids"]) if has_entities else 0
+
+        def extend(key: str, fill, count: int) -> None:
+            padding_values = [fill] * count if count > 0 else []
+            if padding_side == "right":
+                encoded_inputs[key] = encoded_inputs[key] + padding_values
+            else:
+                encoded_inputs[key] = padding_values + encoded_inputs[key]
+
+        if return_attention_mask:
+            extend("attention_mask", 0, difference)
+            if has_entities:
+                extend("entity_attention_mask", 0, entity_difference)
+        if "token_type_ids" in encoded_inputs:
+            extend("token_type_ids", 0, difference)
+            if has_entities and "entity_token_type_ids" in encoded_inputs:
+                extend("entity_token_type_ids", 0, entity_difference)
+        if "special_tokens_mask" in encoded_inputs:
+            extend("special_tokens_mask", 1, difference)
+        extend("input_ids", self.pad_token_id, difference)
+        if has_entities:
+            extend("entity_ids", self.entity_pad_token_id, entity_difference)
+            empty_row = [-1] * self.max_mention_length
+            if entity_difference > 0:
+                rows = [list(empty_row) for _ in range(entity_difference)]
+                current = encoded_inputs["entity_position_ids"]
+                encoded_inputs["entity_position_ids"] = current + rows if padding_side == "right" else rows + current
+            if self.task == "entity_span_classification":
+                extend("entity_start_positions", 0, entity_difference)
+                extend("entity_end_positions", 0, entity_difference)
+        return encoded_inputs

@@ -1,0 +1,459 @@
+"""`MLukeTokenizer`: the SentencePiece tokenizer of mLUKE checkpoints, exact to transformers 4.57.6.
+
+Word ids follow XLM-R's fairseq layout (`<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3, SentencePiece piece p -> p+1,
+`<mask>` = pieces+1, then `<ent>`, `<ent2>`); text normalisation is SentencePiece's own (nmt_nfkc, whitespace
+collapsing, dummy prefix). Entity handling lives in `mluke_hf.tokenization_entities`, shared with the fast tokenizer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from shutil import copyfile
+from typing import Any
+
+import sentencepiece as spm
+from transformers.tokenization_python import PreTrainedTokenizer
+from transformers.tokenization_utils_base import AddedToken
+from transformers.utils import logging
+
+from .entity_vocab import load_entity_vocab, save_entity_vocab
+from .tokenization_entities import EntityEncodingMixin
+
+logger = logging.get_logger(__name__)
+
+SPIECE_UNDERLINE = "▁"
+VOCAB_FILES_NAMES = {"vocab_file": "sentencepiece.bpe.model", "entity_vocab_file": "entity_vocab.json"}
+
+# fairseq's four specials come before SentencePiece's pieces; piece p has id p + FAIRSEQ_OFFSET.
+FAIRSEQ_SPECIAL_IDS = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+FAIRSEQ_OFFSET = 1
+FAIRSEQ_UNK_ID = 3
+
+# Constructor arguments naming special ENTITIES (not word tokens). transformers 5 would register any `*_token`
+# argument as a word-level special token, so they are kept out of its hands (see `__init__`).
+ENTITY_TOKEN_ARGUMENTS = ("entity_unk_token", "entity_pad_token", "entity_mask_token", "entity_mask2_token")
+
+
+def _as_added_token(token: Any) -> Any:
+    """Special tokens may arrive as plain dicts (special_tokens_map.json): turn them into AddedToken."""
+    if isinstance(token, Mapping):
+        fields = {key: value for key, value in token.items() if key != "__type"}
+        return AddedToken(**fields)
+    return token
+
+
+class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
+    """mLUKE tokenizer backed by `sentencepiece.bpe.model` and `entity_vocab.json`.
+
+    Args:
+        vocab_file: the SentencePiece model (`sentencepiece.bpe.model`).
+        entity_vocab_file: `entity_vocab.json`, in the full or the lite released shape.
+        task: None, `"entity_classification"`, `"entity_pair_classification"` or `"entity_span_classification"`;
+            with a task set, `entity_ids` and the `<ent>`/`<ent2>` markers are built from `entity_spans` alone.
+        max_entity_length: the most entities kept when truncating (forced to 1 / 2 by the classification tasks).
+        max_mention_length: the length of each `entity_position_ids` row (longer mentions keep their first tokens).
+        entity_token_1, entity_token_2: the word-level markers `<ent>` and `<ent2>`.
+        entity_unk_token, entity_pad_token, entity_mask_token, entity_mask2_token: names of the special entities,
+            looked up in the entity vocabulary by name.
+        sp_model_kwargs: passed to `sentencepiece.SentencePieceProcessor`.
+
+    Unknown entity names map to the `[UNK]` entity; spans given without names get `[MASK]`.
+    """
+
+    vocab_files_names = VOCAB_FILES_NAMES
+    model_input_names = ["input_ids", "attention_mask"]
+
+    def __init__(
+        self,
+        vocab_file: str,
+        entity_vocab_file: str,
+        bos_token="<s>",
+        eos_token="</s>",
+        sep_token="</s>",
+        cls_token="<s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+        task: str | None = None,
+        max_entity_length: int = 32,
+        max_mention_length: int = 30,
+        entity_token_1="<ent>",
+        entity_token_2="<ent2>",
+        entity_unk_token: str = "[UNK]",
+        entity_pad_token: str = "[PAD]",
+        entity_mask_token: str = "[MASK]",
+        entity_mask2_token: str = "[MASK2]",
+        sp_model_kwargs: dict[str, Any] | None = None,
+        **kwargs,
+    ) -> None:
+        # transformers 5's from_pretrained moves every unknown `*_token` entry of tokenizer_config.json into
+        # `model_specific_special_tokens`; take the entity names back so they never become word tokens.
+        model_specific = dict(kwargs.pop("model_specific_special_tokens", None) or {})
+        entity_names = {
+            "entity_unk_token": entity_unk_token,
+            "entity_pad_token": entity_pad_token,
+            "entity_mask_token": entity_mask_token,
+            "entity_mask2_token": entity_mask2_token,
+        }
+        for key in ENTITY_TOKEN_ARGUMENTS:
+            if key in model_specific:
+                entity_names[key] = model_specific.pop(key)
+        entity_names = {key: str(value) for key, value in entity_names.items()}
+
+        # `<mask>` behaves like a word: it takes the space on its left.
+        mask_token = AddedToken(mask_token, lstrip=True, rstrip=False) if isinstance(mask_token, str) else mask_token
+        mask_token = _as_added_token(mask_token)
+        entity_token_1 = _as_added_token(entity_token_1)
+        entity_token_2 = _as_added_token(entity_token_2)
+        if isinstance(entity_token_1, str):
+            entity_token_1 = AddedToken(entity_token_1, lstrip=False, rstrip=False)
+        if isinstance(entity_token_2, str):
+            entity_token_2 = AddedToken(entity_token_2, lstrip=False, rstrip=False)
+        extra_tokens = kwargs.pop("extra_special_tokens", None)
+        legacy_extra_tokens = kwargs.pop("additional_special_tokens", None)
+        if extra_tokens is None:
+            extra_tokens = legacy_extra_tokens
+        if isinstance(extra_tokens, Mapping):
+            model_specific.update(extra_tokens)
+            extra_tokens = None
+        extra_tokens = [_as_added_token(token) for token in (extra_tokens or [])]
+        contents = {str(token) for token in extra_tokens}
+        for marker in (entity_token_1, entity_token_2):
+            if str(marker) not in contents:
+                extra_tokens.append(marker)
+                contents.add(str(marker))
+
+        self.sp_model_kwargs = {} if sp_model_kwargs is None else sp_model_kwargs
+        self.sp_model = spm.SentencePieceProcessor(**self.sp_model_kwargs)
+        self.sp_model.Load(str(vocab_file))
+        self.vocab_file = vocab_file
+        self.entity_vocab_file = entity_vocab_file
+        self.fairseq_tokens_to_ids = dict(FAIRSEQ_SPECIAL_IDS)
+        self.fairseq_offset = FAIRSEQ_OFFSET
+        self.fairseq_tokens_to_ids["<mask>"] = len(self.sp_model) + FAIRSEQ_OFFSET
+        self.fairseq_ids_to_tokens = {index: token for token, index in self.fairseq_tokens_to_ids.items()}
+
+        self._init_entity_attributes(
+            load_entity_vocab(entity_vocab_file),
+            task=task,
+            max_entity_length=max_entity_length,
+            max_mention_length=max_mention_length,
+            entity_vocab_file=str(entity_vocab_file),
+            **entity_names,
+        )
+        self._entity_token_names = (str(entity_token_1), str(entity_token_2))
+        self._added_token_pattern = None
+
+        if model_specific:
+            kwargs["model_specific_special_tokens"] = model_specific
+        super().__init__(
+            bos_token=bos_token,
+            eos_token=eos_token,
+            unk_token=unk_token,
+            sep_token=sep_token,
+            cls_token=cls_token,
+            pad_token=pad_token,
+            mask_token=mask_token,
+            sp_model_kwargs=self.sp_model_kwargs,
+            task=task,
+            max_entity_length=max_entity_length,
+            max_mention_length=max_mention_length,
+            entity_token_1=entity_token_1,
+            entity_token_2=entity_token_2,
+            extra_special_tokens=extra_tokens,
+            **kwargs,
+        )
+        # Saved to tokenizer_config.json like the released files, but never handed to transformers as word tokens.
+        self.init_kwargs.update(entity_names)
+        # transformers 5 registers special tokens from their strings, losing `<mask>`'s lstrip; restore the
+        # AddedToken objects (as 4.x kept them) so splitting and saving see the released settings.
+        for token in (mask_token, entity_token_1, entity_token_2):
+            if isinstance(token, AddedToken) and str(token) in self._added_tokens_encoder:
+                restored = AddedToken(
+                    token.content,
+                    single_word=token.single_word,
+                    lstrip=token.lstrip,
+                    rstrip=token.rstrip,
+                    normalized=token.normalized,
+                    special=True,
+                )
+                self._added_tokens_decoder[self._added_tokens_encoder[str(token)]] = restored
+        self.entity_token_1_id = self.convert_tokens_to_ids(str(entity_token_1))
+        self.entity_token_2_id = self.convert_tokens_to_ids(str(entity_token_2))
+
+    # -- vocabulary ---------------------------------------------------------------------------------------------------
+
+    @property
+    def vocab_size(self) -> int:
+        """SentencePiece pieces + fairseq's extra `<pad>`-slot + `<mask>` (`<ent>`/`<ent2>` are added tokens)."""
+        return len(self.sp_model) + self.fairseq_offset + 1
+
+    def get_vocab(self) -> dict[str, int]:
+        vocab = dict(FAIRSEQ_SPECIAL_IDS)
+        count = len(self.sp_model)
+        # Pieces 0-2 of SentencePiece (<unk>, <s>, </s>) sit under fairseq's own specials.
+        pieces = self.sp_model.id_to_piece(list(range(3, count))) if count > 3 else []
+        for offset, piece in enumerate(pieces):
+            vocab[piece] = offset + 3 + self.fairseq_offset
+        vocab["<mask>"] = count + self.fairseq_offset
+        vocab.update(self._added_tokens_encoder)
+        return vocab
+
+    def _tokenize(self, text: str, **kwargs) -> list[str]:
+        return self.sp_model.encode(text, out_type=str)
+
+    def _convert_token_to_id(self, token: str) -> int:
+        if token in self.fairseq_tokens_to_ids:
+            return self.fairseq_tokens_to_ids[token]
+        piece_id = self.sp_model.PieceToId(token)
+        # SentencePiece's own unknown id 0 becomes fairseq's <unk>.
+        return piece_id + self.fairseq_offset if piece_id else self.unk_token_id
+
+    def _convert_id_to_token(self, index: int) -> str:
+        if index in self.fairseq_ids_to_tokens:
+            return self.fairseq_ids_to_tokens[index]
+        return self.sp_model.IdToPiece(index - self.fairseq_offset)
+
+    def convert_tokens_to_string(self, tokens: list[str]) -> str:
+        return "".join(tokens).replace(SPIECE_UNDERLINE, " ").strip()
+
+    # -- encoding text pieces (the backend primitive of EntityEncodingMixin) -----------------------------------------
+
+    def _piece_ids_to_word_ids(self, piece_ids: list[int]) -> list[int]:
+        offset = self.fairseq_offset
+        return [piece + offset if piece else FAIRSEQ_UNK_ID for piece in piece_ids]
+
+    def _added_token_regex(self):
+        contents = sorted(self._added_tokens_encoder, key=len, reverse=True)
+        key = tuple(contents)
+        if self._added_token_pattern is None or self._added_token_pattern[0] != key:
+            pattern = re.compile("|".join(re.escape(content) for content in contents)) if contents else None
+            self._added_token_pattern = (key, pattern)
+        return self._added_token_pattern[1]
+
+    def _split_on_added_tokens(self, text: str) -> list[tuple[str, bool]]:
+        """Cut text around added tokens like transformers' slow `tokenize` (with lstrip/rstrip/single_word)."""
+        parts = self.tokens_trie.split(text)
+        for index, part in enumerate(parts):
+            if part not in self._added_tokens_encoder:
+                continue
+            token = self._added_tokens_decoder.get(self._added_tokens_encoder[part])
+            left = parts[index - 1] if index > 0 else None
+            right = parts[index + 1] if index < len(parts) - 1 else None
+            if not isinstance(token, AddedToken):
+                continue
+            if token.rstrip and right:
+                parts[index + 1] = right.lstrip()
+            if token.lstrip and left:
+                parts[index - 1] = left.rstrip()
+            if token.single_word and left and left[-1] != " ":
+                parts[index - 1] += part
+                parts[index] = ""
+            elif token.single_word and right and right[0] != " ":
+                parts[index + 1] = part + parts[index + 1]
+                parts[index] = ""
+        return [(part, part in self._added_tokens_encoder) for part in parts if part]
+
+    def _encode_text_pieces(self, pieces: list[str], split_special_tokens: bool | None = None) -> list[list[int]]:
+        """Word ids of each piece on its own, with one batched SentencePiece call for all plain text."""
+        if split_special_tokens is None:
+            split_special_tokens = self.split_special_tokens
+        pattern = None if split_special_tokens else self._added_token_regex()
+        if pattern is None or not any(pattern.search(piece) for piece in pieces):
+            return [self._piece_ids_to_word_ids(ids) for ids in self.sp_model.encode(list(pieces))]
+        # Rare path: some piece holds an added token (`<mask>`, `<s>`, ...).
+        layouts: list[list[tuple[str, bool]]] = []
+        plain_texts: list[str] = []
+        for piece in pieces:
+            layout = self._split_on_added_tokens(piece) if pattern.search(piece) else [(piece, False)]
+            layouts.append(layout)
+            plain_texts.extend(part for part, is_added in layout if not is_added)
+        plain_ids = iter(self.sp_model.encode(plain_texts)) if plain_texts else iter(())
+        result = []
+        for layout in layouts:
+            ids: list[int] = []
+            for part, is_added in layout:
+                if is_added:
+                    ids.append(self._added_tokens_encoder[part])
+                else:
+                    ids.extend(self._piece_ids_to_word_ids(next(plain_ids)))
+            result.append(ids)
+        return result
+
+    # -- special tokens -----------------------------------------------------------------------------------------------
+
+    def build_inputs_with_special_tokens(self, token_ids_0: list[int], token_ids_1: list[int] | None = None):
+        """`<s> A </s>` or `<s> A </s></s> B </s>`."""
+        cls, sep = [self.cls_token_id], [self.sep_token_id]
+        if token_ids_1 is None:
+            return cls + token_ids_0 + sep
+        return cls + token_ids_0 + sep + sep + token_ids_1 + sep
+
+    def get_special_tokens_mask(
+        self, token_ids_0: list[int], token_ids_1: list[int] | None = None, already_has_special_tokens: bool = False
+    ) -> list[int]:
+        if already_has_special_tokens:
+            special_ids = set(self.all_special_ids)
+            ids = token_ids_0 + (token_ids_1 or [])
+            return [1 if token in special_ids else 0 for token in ids]
+        if token_ids_1 is None:
+            return [1] + [0] * len(token_ids_0) + [1]
+        return [1] + [0] * len(token_ids_0) + [1, 1] + [0] * len(token_ids_1) + [1]
+
+    def create_token_type_ids_from_sequences(self, token_ids_0: list[int], token_ids_1: list[int] | None = None):
+        """XLM-R has no token types: all zeros."""
+        return [0] * len(self.build_inputs_with_special_tokens(token_ids_0, token_ids_1))
+
+    def num_special_tokens_to_add(self, pair: bool = False) -> int:
+        return 4 if pair else 2
+
+    # -- decoding -----------------------------------------------------------------------------------------------------
+
+    def _decode(
+        self,
+        token_ids,
+        skip_special_tokens: bool = False,
+        clean_up_tokenization_spaces: bool | None = None,
+        spaces_between_special_tokens: bool = True,
+        **kwargs,
+    ) -> str:
+        """Decode as transformers 4.57.6: `<ent>`/`<ent2>` (ids past vocab_size) stand apart, joined by spaces."""
+        tokens = self.convert_ids_to_tokens(token_ids, skip_special_tokens=skip_special_tokens)
+        if isinstance(tokens, str):
+            tokens = [tokens]
+        special_tokens = set(self.all_special_tokens)
+        standalone = set(self._added_tokens_encoder) - special_tokens
+        standalone |= {
+            str(token) for token in self._extra_special_tokens if self.convert_tokens_to_ids(str(token)) >= self.vocab_size
+        }
+        sub_texts: list[str] = []
+        current: list[str] = []
+        for token in tokens:
+            if skip_special_tokens and token in special_tokens:
+                continue
+            if token in standalone:
+                if current:
+                    text = self.convert_tokens_to_string(current)
+                    if text:
+                        sub_texts.append(text)
+                    current = []
+                sub_texts.append(token)
+            else:
+                current.append(token)
+        if current:
+            sub_texts.append(self.convert_tokens_to_string(current))
+        text = (" " if spaces_between_special_tokens else "").join(sub_texts)
+        if clean_up_tokenization_spaces is None:
+            clean_up_tokenization_spaces = self.clean_up_tokenization_spaces
+        return self.clean_up_tokenization(text) if clean_up_tokenization_spaces else text
+
+    # -- saving -------------------------------------------------------------------------------------------------------
+
+    def save_vocabulary(self, save_directory: str, filename_prefix: str | None = None) -> tuple[str, str]:
+        if not os.path.isdir(save_directory):
+            raise ValueError(f"save_directory={save_directory!r} must be an existing directory")
+        prefix = f"{filename_prefix}-" if filename_prefix else ""
+        out_vocab_file = os.path.join(save_directory, prefix + VOCAB_FILES_NAMES["vocab_file"])
+        vocab_file = str(self.vocab_file) if self.vocab_file else ""
+        if os.path.isfile(vocab_file):
+            if os.path.abspath(vocab_file) != os.path.abspath(out_vocab_file):
+                copyfile(vocab_file, out_vocab_file)
+        else:
+            with open(out_vocab_file, "wb") as handle:
+                handle.write(self.sp_model.serialized_model_proto())
+        out_entity_file = os.path.join(save_directory, prefix + VOCAB_FILES_NAMES["entity_vocab_file"])
+        save_entity_vocab(self.entity_vocab, out_entity_file)
+        return out_vocab_file, out_entity_file
+
+    def save_pretrained(self, save_directory, legacy_format=None, filename_prefix=None, push_to_hub=False, **kwargs):
+        """Save the released file set, readable by this package and by transformers 4.x.
+
+        Writes sentencepiece.bpe.model, entity_vocab.json (its own file, never inlined), added_tokens.json,
+        special_tokens_map.json and a tokenizer_config.json naming `MLukeTokenizer` with the entity settings.
+        """
+        files = super().save_pretrained(
+            save_directory, legacy_format=legacy_format, filename_prefix=filename_prefix, push_to_hub=False, **kwargs
+        )
+        prefix = f"{filename_prefix}-" if filename_prefix else ""
+        config_path = os.path.join(save_directory, prefix + "tokenizer_config.json")
+        with open(config_path, encoding="utf-8") as handle:
+            config = json.load(handle)
+        config = self._released_tokenizer_config(config)
+        with open(config_path, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        special_map_path = os.path.join(save_directory, prefix + "special_tokens_map.json")
+        with open(special_map_path, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(self._special_tokens_map_file(), indent=2, ensure_ascii=False) + "\n")
+        return tuple(files) + (special_map_path,)
+
+    def _released_tokenizer_config(self, config: dict) -> dict:
+        """Make transformers 5's tokenizer_config.json readable by 4.x too, with the released entity keys."""
+        for key in ("entity_vocab", "vocab_file", "entity_vocab_file", "model_specific_special_tokens"):
+            config.pop(key, None)
+        extra = config.pop("extra_special_tokens", None)
+        if extra is not None:
+            # transformers 4.x reads `extra_special_tokens` as a dict of named tokens; a list goes under the old name.
+            config["additional_special_tokens"] = [self._token_dict(token) for token in self._extra_special_tokens]
+        config["mask_token"] = self._token_dict(self._special_tokens_map["mask_token"])
+        config["entity_token_1"] = self._token_dict(self._find_added_token(self._entity_token_names[0]))
+        config["entity_token_2"] = self._token_dict(self._find_added_token(self._entity_token_names[1]))
+        for key in ENTITY_TOKEN_ARGUMENTS:
+            config[key] = self.init_kwargs[key]
+        config["task"] = self.task
+        config["max_entity_length"] = self.init_kwargs.get("max_entity_length", self.max_entity_length)
+        config["max_mention_length"] = self.max_mention_length
+        config["sp_model_kwargs"] = self.sp_model_kwargs
+        config["tokenizer_class"] = "MLukeTokenizer"
+        return config
+
+    def _find_added_token(self, content: str):
+        index = self._added_tokens_encoder.get(content)
+        return self._added_tokens_decoder.get(index, content) if index is not None else content
+
+    @staticmethod
+    def _token_dict(token) -> dict | str:
+        if isinstance(token, str):
+            return token
+        return {
+            "content": token.content,
+            "single_word": token.single_word,
+            "lstrip": token.lstrip,
+            "rstrip": token.rstrip,
+            "normalized": token.normalized,
+            "special": True,
+            "__type": "AddedToken",
+        }
+
+    def _special_tokens_map_file(self) -> dict:
+        content = {}
+        for key in ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"):
+            value = self._special_tokens_map.get(key)
+            if value is None:
+                continue
+            content[key] = str(value) if key != "mask_token" else self._token_dict(value)
+        content["additional_special_tokens"] = [self._token_dict(token) for token in self._extra_special_tokens]
+        for value in content.values():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dict):
+                    item.pop("__type", None)
+        return content
+
+    # -- pickling -----------------------------------------------------------------------------------------------------
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["sp_model"] = None
+        state["sp_model_proto"] = self.sp_model.serialized_model_proto()
+        state["_added_token_pattern"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__ = state
+        self.sp_model = spm.SentencePieceProcessor(**self.sp_model_kwargs)
+        self.sp_model.LoadFromSerializedProto(self.sp_model_proto)
+
+
+__all__ = ["MLukeTokenizer"]
