@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 # -- configuration and models (core issue) ------------------------------------------------------------------------
 # -- tokenizers -------------------------------------------------------------------------------------------------------
+from .tokenization_mluke import MLukeTokenizer  # noqa: E402
 # -- pipelines, data collator ---------------------------------------------------------------------------------------
 
 from .registration import register  # noqa: E402

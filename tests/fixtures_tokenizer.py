@@ -1,0 +1,66 @@
+"""Tokenizer fixtures: hub-layout mLUKE tokenizer folders built from the committed SentencePiece models.
+
+The folders are the ones `scripts/make_tokenizer_golden.py` recorded transformers 4.57.6 on (same models, same entity
+vocabularies, same released tokenizer_config.json variants), built once per session.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+TOKENIZER_DATA = Path(__file__).resolve().parent / "data" / "tokenizer"
+GOLDEN_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "make_tokenizer_golden.py"
+
+
+def load_golden_script():
+    """The golden script as a module (it imports nothing outside the standard library at import time)."""
+    spec = importlib.util.spec_from_file_location("make_tokenizer_golden", GOLDEN_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def tokenizer_golden() -> dict:
+    return json.loads((TOKENIZER_DATA / "golden.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def tokenizer_golden_script():
+    return load_golden_script()
+
+
+@pytest.fixture(scope="session")
+def tokenizer_folders(tmp_path_factory, tokenizer_golden_script) -> dict[str, Path]:
+    """name -> hub-layout folder, for every variant of the golden suite (e.g. "unigram-full-base")."""
+    from mluke_hf import building
+
+    script = tokenizer_golden_script
+    root = tmp_path_factory.mktemp("mluke_tokenizers")
+    models = {kind: TOKENIZER_DATA / f"sentencepiece_{kind}.model" for kind in ("unigram", "bpe")}
+    folders = {}
+    for name, model_type, shape, variant in script.VARIANTS:
+        vocab = building.build_entity_vocab(script.FULL_ENTITIES if shape == "full" else (), shape=shape)
+        folders[name] = building.write_released_tokenizer_files(root / name, models[model_type], vocab, variant=variant)
+    return folders
+
+
+@pytest.fixture
+def mluke_tokenizer_folder(tokenizer_folders, tmp_path) -> Path:
+    """A private copy of the unigram / full-vocabulary / mluke-base-layout folder (safe to modify)."""
+    target = tmp_path / "mluke-tokenizer"
+    shutil.copytree(tokenizer_folders["unigram-full-base"], target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def mluke_tokenizer(tokenizer_folders):
+    """MLukeTokenizer on the unigram / full-vocabulary folder (shared: do not change its settings)."""
+    from mluke_hf import MLukeTokenizer
+
+    return MLukeTokenizer.from_pretrained(tokenizer_folders["unigram-full-base"])
