@@ -9,8 +9,38 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 # -- configuration and models (core issue) ------------------------------------------------------------------------
+from .auto import (  # noqa: E402
+    AutoModelForEntityClassification,
+    AutoModelForEntityPairClassification,
+    AutoModelForEntitySpanClassification,
+    model_class_for_config,
+)
+from .configuration_mluke import LukeFormatConfig, MLukeConfig  # noqa: E402
+from .modeling_mluke import (  # noqa: E402
+    MLukeForEntityClassification,
+    MLukeForEntityPairClassification,
+    MLukeForEntitySpanClassification,
+    MLukeForMaskedLM,
+    MLukeForMultipleChoice,
+    MLukeForQuestionAnswering,
+    MLukeForSequenceClassification,
+    MLukeForTokenClassification,
+    MLukeModel,
+    MLukePreTrainedModel,
+)
+from .modeling_outputs import (  # noqa: E402
+    EntityClassificationOutput,
+    EntityPairClassificationOutput,
+    EntitySpanClassificationOutput,
+    MLukeMaskedLMOutput,
+    MLukeModelOutput,
+    MLukeMultipleChoiceModelOutput,
+    MLukeQuestionAnsweringModelOutput,
+    MLukeSequenceClassifierOutput,
+    MLukeTokenClassifierOutput,
+)
+from .registration import luke_checkpoints_routed, route_luke_checkpoints  # noqa: E402
 # -- tokenizers -------------------------------------------------------------------------------------------------------
-from .tokenization_mluke import MLukeTokenizer  # noqa: E402
 # -- pipelines, data collator ---------------------------------------------------------------------------------------
 
 from .registration import register  # noqa: E402

@@ -207,3 +207,205 @@ def write_released_tokenizer_files(
     (folder / "tokenizer_config.json").write_text(json.dumps(_tokenizer_config(variant)))
     write_entity_vocab(folder, entity_vocab)
     return folder
+
+
+# -- model weights and complete tiny checkpoints (core) ---------------------------------------------------------------
+
+# The tiny sizes of `build_tiny_checkpoint`: small enough for tests on 2 CPU cores, every shape still distinct.
+TINY_MODEL_SIZES = {
+    "hidden_size": 32,
+    "entity_emb_size": 16,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "intermediate_size": 37,
+}
+
+# Extra keys of the released config.json files, per variant (values as studio-ousia/mluke-base and -large-lite).
+_RELEASED_CONFIG_EXTRAS = {
+    "base": {"bert_model_name": "xlm-roberta-base", "transformers_version": "4.13.0.dev0"},
+    "large-lite": {"bert_model_name": "xlm-roberta-large", "transformers_version": "4.15.0"},
+}
+
+LUKE_ARCHITECTURES = (
+    "LukeModel",
+    "LukeForMaskedLM",
+    "LukeForEntityClassification",
+    "LukeForEntityPairClassification",
+    "LukeForEntitySpanClassification",
+    "LukeForSequenceClassification",
+    "LukeForTokenClassification",
+    "LukeForQuestionAnswering",
+    "LukeForMultipleChoice",
+)
+
+
+def released_config_dict(
+    variant: str,
+    vocab_size: int,
+    entity_vocab_size: int,
+    architecture: str = "LukeForMaskedLM",
+    sizes: Mapping[str, int] | None = None,
+) -> dict:
+    """config.json of a released mLUKE checkpoint (model_type "luke", every extra key), with tiny sizes by default."""
+    if variant not in _RELEASED_CONFIG_EXTRAS:
+        raise ValueError(f"variant must be 'base' or 'large-lite', got {variant!r}")
+    extras = _RELEASED_CONFIG_EXTRAS[variant]
+    config = {
+        "architectures": [architecture],
+        "attention_probs_dropout_prob": 0.1,
+        "bert_model_name": extras["bert_model_name"],
+        "bos_token_id": 0,
+        "cls_entity_prediction": False,
+        "deepspeed_transformer_layer_args": {},
+        "entity_vocab_size": entity_vocab_size,
+        "eos_token_id": 2,
+        "gradient_checkpointing": False,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "initializer_range": 0.02,
+        "layer_norm_eps": 1e-05,
+        "max_position_embeddings": 514,
+        "model_type": "luke",
+        "output_past": True,
+        "pad_token_id": 1,
+        "position_embedding_type": "absolute",
+        "torch_dtype": "float32",
+        "transformers_version": extras["transformers_version"],
+        "type_vocab_size": 1,
+        "use_cache": True,
+        "use_deepspeed_transformer_layer": False,
+        "use_entity_aware_attention": False,
+        "vocab_size": vocab_size,
+    }
+    config.update(TINY_MODEL_SIZES if sizes is None else sizes)
+    return dict(sorted(config.items()))
+
+
+def random_model_state_dict(config_dict: Mapping, architecture: str, seed: int = 0) -> dict:
+    """Random weights of `architecture` for `config_dict`, built with mluke_hf's classes, as a name -> tensor dict.
+
+    Every tensor is random (biases and the w2e/e2w/e2e queries included), so a weight that fails to load shows in
+    the outputs. Tied decoder weights are included (as `pytorch_model.bin` files hold them).
+    """
+    import torch
+
+    from .auto import model_class_for_config
+    from .configuration_mluke import LukeFormatConfig
+
+    config = LukeFormatConfig.from_dict(dict(config_dict))
+    config.architectures = [architecture]
+    model_class = model_class_for_config(config)
+    torch.manual_seed(seed)
+    model = model_class(config)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name.endswith("bias") or "_query." in name:
+                parameter.normal_(0.0, config.initializer_range, generator=generator)
+    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+
+
+# Decoder weights that transformers 4.x tied to other weights and so left out of safetensors files.
+TIED_WEIGHT_NAMES = ("lm_head.decoder.weight", "lm_head.decoder.bias", "entity_predictions.decoder.weight")
+
+
+def write_model_weights(
+    folder: str | os.PathLike, state_dict: Mapping, tie_saved_once: bool = True, pytorch_bin: bool = False
+) -> Path:
+    """Write `model.safetensors` as transformers 4.57.6 does: tied decoder weights stored once (`tie_saved_once`).
+
+    `pytorch_bin=True` also writes `pytorch_model.bin` with every weight, tied copies included, as the released
+    repositories carry.
+    """
+    import torch
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {
+        name: tensor.contiguous()
+        for name, tensor in state_dict.items()
+        if not (tie_saved_once and name in TIED_WEIGHT_NAMES)
+    }
+    save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    if pytorch_bin:
+        torch.save(dict(state_dict), folder / "pytorch_model.bin")
+    return folder / "model.safetensors"
+
+
+def build_tiny_checkpoint(
+    folder: str | os.PathLike,
+    *,
+    variant: str = "base",
+    architecture: str = "LukeForMaskedLM",
+    entities: Sequence[str | Mapping[str, str]] = (),
+    texts: Iterable[str] | None = None,
+    sentencepiece_model: str | os.PathLike | None = None,
+    sentencepiece_vocab_size: int = 500,
+    id2label: Mapping[int, str] | None = None,
+    config_overrides: Mapping | None = None,
+    seed: int = 0,
+    tie_saved_once: bool = True,
+    pytorch_bin: bool = False,
+) -> Path:
+    """Write a complete hub-layout mLUKE folder, exactly as a released checkpoint looks, with tiny random weights.
+
+    Files: config.json (`model_type: "luke"`, `architectures: [architecture]`, every extra key of the released
+    configs, `use_entity_aware_attention: false`), the tokenizer files of `write_released_tokenizer_files`, and
+    model.safetensors with the released weight names (`luke.`-prefixed backbone for heads, the w2e/e2w/e2e query
+    tensors present, tied decoder weights stored once as 4.57.6 saves them).
+
+    Args:
+        variant: "base" (full entity vocabulary built from `entities`, mluke-base's files) or "large-lite"
+            (the four special entities only, mluke-large-lite's files; `entities` must be empty).
+        architecture: one of `LUKE_ARCHITECTURES`.
+        entities: entity titles or `{lang: title}` dicts for the "base" vocabulary.
+        texts: lines to train the SentencePiece model on (default: the package's small multilingual corpus).
+        sentencepiece_model: an existing SentencePiece model to reuse instead of training one (faster).
+        id2label: labels of a classification head (default: two labels `LABEL_0`, `LABEL_1`; for
+            LukeForEntitySpanClassification mluke-large-lite-finetuned-conll-2003's O/LOC/PER/ORG/MISC).
+        config_overrides: config.json keys to set last (e.g. `{"use_entity_aware_attention": True}`, sizes).
+        seed: weights are a function of the seed (and the config).
+        tie_saved_once: leave the tied decoder weights out of model.safetensors, as 4.x saved them.
+        pytorch_bin: also write pytorch_model.bin with every weight.
+    """
+    import tempfile
+
+    if architecture not in LUKE_ARCHITECTURES:
+        raise ValueError(f"architecture must be one of {LUKE_ARCHITECTURES}, got {architecture!r}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    shape = "lite" if variant == "large-lite" else "full"
+    entity_vocab = build_entity_vocab(entities, shape=shape)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        if sentencepiece_model is None:
+            if texts is None:
+                corpus = Path(__file__).with_name("data") / "corpus.txt"
+                texts = corpus.read_text(encoding="utf-8").splitlines()
+            sentencepiece_model = train_sentencepiece(
+                texts, Path(scratch) / SENTENCEPIECE_FILE, vocab_size=sentencepiece_vocab_size
+            )
+        write_released_tokenizer_files(folder, sentencepiece_model, entity_vocab, variant=variant)
+
+    config = released_config_dict(
+        variant,
+        vocab_size=word_vocab_size(sentencepiece_size(folder / SENTENCEPIECE_FILE)),
+        entity_vocab_size=entity_vocab_size(entity_vocab),
+        architecture=architecture,
+    )
+    if architecture not in ("LukeModel", "LukeForMaskedLM"):
+        if id2label is None:
+            id2label = (
+                {0: "O", 1: "LOC", 2: "PER", 3: "ORG", 4: "MISC"}
+                if architecture == "LukeForEntitySpanClassification"
+                else {0: "LABEL_0", 1: "LABEL_1"}
+            )
+        config["id2label"] = {str(index): label for index, label in id2label.items()}
+        config["label2id"] = {label: int(index) for index, label in id2label.items()}
+    config.update(config_overrides or {})
+    (folder / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+    state_dict = random_model_state_dict(config, architecture, seed=seed)
+    write_model_weights(folder, state_dict, tie_saved_once=tie_saved_once, pytorch_bin=pytorch_bin)
+    return folder

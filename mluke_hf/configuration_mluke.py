@@ -95,14 +95,6 @@ class MLukeConfig(PreTrainedConfig):
     eos_token_id: int | list[int] | None = 2
     tie_word_embeddings: bool = True
 
-    def validate_architecture(self):
-        """Raise a ValueError naming the field to fix when the sizes cannot build a model."""
-        if self.hidden_size % self.num_attention_heads != 0:
-            raise ValueError(
-                f"hidden_size ({self.hidden_size}) must be a multiple of num_attention_heads "
-                f"({self.num_attention_heads}); change one of them"
-            )
-
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any) -> PreTrainedConfig:
         """Load a config; a `model_type: "luke"` folder gives a `LukeFormatConfig`, so it is saved back as "luke"."""
