@@ -16,6 +16,7 @@ def register() -> None:
     _REGISTERED = True
     _register_configs()
     _register_models()
+    _register_tokenizers()
 
 
 # -- configuration and models (core, issue 2) -------------------------------------------------------------------------
@@ -95,3 +96,29 @@ def luke_checkpoints_routed() -> bool:
     from .configuration_mluke import LukeFormatConfig
 
     return CONFIG_MAPPING._extra_content.get(LukeFormatConfig.model_type) is LukeFormatConfig
+
+
+# -- tokenizers (issue 3 / issue 4) -----------------------------------------------------------------------------------
+
+
+def _register_tokenizers() -> None:
+    """Make `tokenizer_class: "MLukeTokenizer"` and AutoTokenizer resolve to mluke_hf's tokenizer.
+
+    transformers 5's `tokenizer_class_from_name` looks in `REGISTERED_FAST_ALIASES` and `REGISTERED_TOKENIZER_CLASSES`
+    before its own (broken for mLUKE) MLukeTokenizer, so registering our class under that name is enough for released
+    folders; `AutoTokenizer.register` also maps the config classes (model_type "mluke" and "luke") to it.
+    """
+    from transformers import AutoTokenizer
+    from transformers.models.auto import tokenization_auto
+
+    from .tokenization_mluke import MLukeTokenizer
+
+    # When MLukeTokenizerFast lands: pass fast_tokenizer_class=MLukeTokenizerFast below as well.
+    tokenizer_classes = {"slow_tokenizer_class": MLukeTokenizer}
+    tokenization_auto.REGISTERED_TOKENIZER_CLASSES[MLukeTokenizer.__name__] = MLukeTokenizer
+    try:
+        from .configuration_mluke import LukeFormatConfig, MLukeConfig
+    except ImportError:  # the configuration module is optional for tokenizer-only use
+        return
+    for config_class in (MLukeConfig, LukeFormatConfig):
+        AutoTokenizer.register(config_class, **tokenizer_classes, exist_ok=True)
