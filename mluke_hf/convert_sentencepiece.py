@@ -163,3 +163,150 @@ def build_post_processor(tokenizer: Tokenizer, bos: str = "<s>", eos: str = "</s
         pair=f"{bos} $A {eos} {eos}:0 $B:0 {eos}:0",
         special_tokens=[(bos, tokenizer.token_to_id(bos)), (eos, tokenizer.token_to_id(eos))],
     )
+
+
+# -- grapheme clusters: where tokenizers' Precompiled differs from SentencePiece ---------------------------------------
+
+# Characters that can make a grapheme cluster longer than one character (Unicode Grapheme_Cluster_Break classes).
+# A text without any of them is normalised by `normalizers.Precompiled` exactly as by SentencePiece.
+_CLUSTER_EXTENDERS = None
+_CLUSTER = None
+# Control character both normalisers delete; as a grapheme of its own it stops clusters from forming around it.
+_CLUSTER_BREAK = "\x01"
+
+
+def _cluster_patterns():
+    global _CLUSTER_EXTENDERS, _CLUSTER
+    if _CLUSTER is None:
+        import regex
+
+        _CLUSTER_EXTENDERS = regex.compile(
+            r"[\p{GCB=Extend}\p{GCB=SpacingMark}\p{GCB=ZWJ}\p{GCB=Prepend}\p{GCB=V}\p{GCB=T}\p{GCB=L}"
+            r"\p{GCB=Regional_Indicator}]"
+        )
+        _CLUSTER = regex.compile(r"\X")
+    return _CLUSTER_EXTENDERS, _CLUSTER
+
+
+class GraphemeRepair:
+    """Make the Rust normaliser agree with SentencePiece on multi-character grapheme clusters.
+
+    `normalizers.Precompiled` looks the charsmap up once per grapheme cluster and, when only a prefix of the cluster
+    has a rule, replaces the WHOLE cluster with that prefix's mapping: `"ｶﾞ"` (half-width ka + voiced mark) becomes
+    `"カ"`, `"Ｃ\u0308"` becomes `"C"`, dropping the marks that SentencePiece keeps (it maps the longest matching
+    prefix and carries on after it). For each such cluster in an input text, this class writes SentencePiece's own
+    normalisation of it, one character per grapheme (separated by a control character both normalisers delete), so the
+    Rust pipeline then yields SentencePiece's ids; `restore` maps offsets back to the original text (every token
+    from a rewritten cluster spans the whole cluster).
+    """
+
+    def __init__(self, processor, rust_normalizer: normalizers.Normalizer):
+        self._processor = processor
+        self._rust = rust_normalizer
+        self._cache: dict[str, str | None] = {}
+
+    @classmethod
+    def from_model_file(cls, model_path: str | os.PathLike) -> GraphemeRepair | None:
+        """None when the model has no charsmap (nothing to repair)."""
+        import sentencepiece as spm
+
+        proto = load_sentencepiece_proto(model_path)
+        charsmap = proto.normalizer_spec.precompiled_charsmap
+        if not charsmap:
+            return None
+        # A processor that applies the charsmap only: no dummy prefix, no whitespace handling.
+        proto.normalizer_spec.add_dummy_prefix = False
+        proto.normalizer_spec.remove_extra_whitespaces = False
+        proto.normalizer_spec.escape_whitespaces = False
+        processor = spm.SentencePieceProcessor(model_proto=proto.SerializeToString())
+        return cls(processor, normalizers.Precompiled(charsmap))
+
+    def _replacement(self, cluster: str) -> str | None:
+        if cluster in self._cache:
+            return self._cache[cluster]
+        expected = self._processor.normalize(cluster)
+        replacement = None
+        if self._rust.normalize_str(cluster) != expected:
+            extenders, _ = _cluster_patterns()
+            # The leading break keeps a mark from joining the cluster before it; it is left out when not needed
+            # because tokenizers misaligns offsets after a deleted character at the very start of a text.
+            lead = _CLUSTER_BREAK if expected and (extenders.match(expected[0]) or _is_hangul(expected[0])) else ""
+            replacement = lead + _CLUSTER_BREAK.join(expected) + _CLUSTER_BREAK
+            if self._rust.normalize_str(replacement) != expected:
+                replacement = None  # cannot be expressed; left as the Rust normaliser has it
+        if len(self._cache) < 65536:
+            self._cache[cluster] = replacement
+        return replacement
+
+    def repair(self, text: str) -> tuple[str, list[tuple[int, int, int, int]] | None]:
+        """The text to feed the Rust pipeline and the rewritten regions `(new_start, new_end, start, end)`."""
+        extenders, clusters = _cluster_patterns()
+        if not extenders.search(text):
+            return text, None
+        parts, regions, cursor, shift = [], [], 0, 0
+        for match in clusters.finditer(text):
+            cluster = match.group()
+            if len(cluster) < 2:
+                continue
+            replacement = self._replacement(cluster)
+            if replacement is None:
+                continue
+            start, end = match.span()
+            parts.append(text[cursor:start])
+            parts.append(replacement)
+            regions.append((start + shift, start + shift + len(replacement), start, end))
+            shift += len(replacement) - (end - start)
+            cursor = end
+        if not regions:
+            return text, None
+        parts.append(text[cursor:])
+        return "".join(parts), regions
+
+    def repair_texts(self, texts: Sequence[str]) -> tuple[list[str], dict[int, list]]:
+        """`repair` over a list; the regions of each rewritten text by its index."""
+        repaired, regions_by_index = [], {}
+        for index, text in enumerate(texts):
+            new_text, regions = self.repair(text)
+            repaired.append(new_text)
+            if regions:
+                regions_by_index[index] = regions
+        return repaired, regions_by_index
+
+    @staticmethod
+    def restore(offsets: Sequence[tuple[int, int]], regions) -> list[tuple[int, int]]:
+        """Map `(start, end)` offsets into a repaired text back to the original text.
+
+        A token made from a rewritten cluster spans the whole cluster; the break characters around a rewritten
+        cluster belong to no token.
+        """
+        if not regions:
+            return list(offsets)
+
+        def outside(position: int) -> int:
+            shift = 0
+            for new_start, new_end, start, end in regions:
+                if new_start >= position:
+                    break
+                shift = new_end - end
+            return position - shift
+
+        restored = []
+        for token_start, token_end in offsets:
+            start, end = outside(token_start), outside(token_end)
+            for new_start, new_end, cluster_start, cluster_end in regions:
+                if token_end < new_start or token_start >= new_end or (token_end == new_start and token_start < new_end):
+                    continue
+                if token_start >= new_start:
+                    # Starting on the trailing break means the token begins after the cluster.
+                    reaches_past = token_end > new_end
+                    start = cluster_end if (reaches_past and token_start == new_end - 1) else cluster_start
+                if token_end <= new_end:
+                    end = cluster_end
+                    if token_start < new_start and token_end == new_start + 1:
+                        end = cluster_start
+            restored.append((start, max(start, end)))
+        return restored
+
+
+def _is_hangul(character: str) -> bool:
+    return "\uac00" <= character <= "\ud7a3"

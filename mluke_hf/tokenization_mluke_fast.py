@@ -1,0 +1,504 @@
+"""`MLukeTokenizerFast`: mLUKE's tokenizer on the Rust `tokenizers` library, with the ids of `MLukeTokenizer`.
+
+The backend is built from `sentencepiece.bpe.model` by `mluke_hf.convert_sentencepiece` (or read back from the
+`tokenizer.json` this class saves). Entity handling is `MLukeTokenizer`'s own (`EntityEncodingMixin`); only the step
+"text piece -> word ids" runs in Rust, one batched call per `__call__`. On top of the slow tokenizer it gives
+character offsets (`return_offsets_mapping`, also on the entity path), `word_ids()`, `is_split_into_words` and
+`return_overflowing_tokens` with `stride` on the plain path, which is what transformers' question-answering and
+token-classification pipelines need.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from shutil import copyfile
+from typing import Any
+
+from tokenizers import Tokenizer
+from transformers.tokenization_utils_base import AddedToken, BatchEncoding
+from transformers.tokenization_utils_tokenizers import TokenizersBackend
+from transformers.utils import logging
+
+from .convert_sentencepiece import GraphemeRepair, convert_sentencepiece
+from .entity_vocab import load_entity_vocab, save_entity_vocab
+from .tokenization_entities import EntityEncodingMixin, split_text_at_spans
+from .tokenization_mluke import ENTITY_TOKEN_ARGUMENTS, MLukeTokenizer, _as_added_token
+
+logger = logging.get_logger(__name__)
+
+VOCAB_FILES_NAMES = {
+    "vocab_file": "sentencepiece.bpe.model",
+    "entity_vocab_file": "entity_vocab.json",
+    "tokenizer_file": "tokenizer.json",
+}
+
+# Stand-in ids for word tokens while the entity path runs with offsets: far above any real id, so markers, special
+# tokens and padding (real ids) stay apart from them and each one points back to its token's id and offsets.
+_TOKEN_REF_BASE = 1 << 40
+
+
+def _marker_token(token: Any) -> AddedToken:
+    """`<mask>`/`<ent>`/`<ent2>` are matched on the raw text: with `normalized=True` the Rust backend would look for
+    them after SentencePiece's `▁` escaping, where `<mask>`'s lstrip can no longer see the space it must eat."""
+    token = _as_added_token(token)
+    if isinstance(token, AddedToken):
+        return AddedToken(
+            token.content,
+            single_word=token.single_word,
+            lstrip=token.lstrip,
+            rstrip=token.rstrip,
+            normalized=False,
+            special=True,
+        )
+    return AddedToken(str(token), normalized=False, special=True)
+
+
+def _strip_leading_space(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """A token such as `▁world` covers the space before the word; its offsets start at the word, as in XLM-R."""
+    start, end = span
+    while start < end - 1 and text[start].isspace():
+        start += 1
+    return (start, end)
+
+
+class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
+    """mLUKE tokenizer backed by HuggingFace `tokenizers`: the ids of `MLukeTokenizer`, plus offsets.
+
+    Takes the arguments of `MLukeTokenizer` (`vocab_file`, `entity_vocab_file`, `task`, `max_entity_length`,
+    `max_mention_length`, `entity_token_1`/`entity_token_2`, the special entity names) and optionally
+    `tokenizer_file` (a `tokenizer.json` this class saved). Without `tokenizer_file` the backend is converted from
+    the SentencePiece model.
+    """
+
+    vocab_files_names = VOCAB_FILES_NAMES
+    model_input_names = ["input_ids", "attention_mask"]
+    slow_tokenizer_class = MLukeTokenizer
+    _supports_offsets_mapping = True
+
+    @classmethod
+    def convert_to_native_format(cls, trust_remote_code=False, **kwargs):
+        # transformers' generic extraction would rebuild an XLM-R-like backend; ours is built in __init__.
+        return kwargs
+
+    def __init__(
+        self,
+        vocab_file: str | None = None,
+        entity_vocab_file: str | None = None,
+        tokenizer_file: str | None = None,
+        bos_token="<s>",
+        eos_token="</s>",
+        sep_token="</s>",
+        cls_token="<s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+        task: str | None = None,
+        max_entity_length: int = 32,
+        max_mention_length: int = 30,
+        entity_token_1="<ent>",
+        entity_token_2="<ent2>",
+        entity_unk_token: str = "[UNK]",
+        entity_pad_token: str = "[PAD]",
+        entity_mask_token: str = "[MASK]",
+        entity_mask2_token: str = "[MASK2]",
+        sp_model_kwargs: dict[str, Any] | None = None,
+        **kwargs,
+    ) -> None:
+        if entity_vocab_file is None:
+            raise ValueError("MLukeTokenizerFast needs entity_vocab_file (the checkpoint's entity_vocab.json)")
+        # Same treatment of the released tokenizer_config.json keys as MLukeTokenizer (see its __init__).
+        model_specific = dict(kwargs.pop("model_specific_special_tokens", None) or {})
+        entity_names = {
+            "entity_unk_token": entity_unk_token,
+            "entity_pad_token": entity_pad_token,
+            "entity_mask_token": entity_mask_token,
+            "entity_mask2_token": entity_mask2_token,
+        }
+        for key in ENTITY_TOKEN_ARGUMENTS:
+            if key in model_specific:
+                entity_names[key] = model_specific.pop(key)
+        entity_names = {key: str(value) for key, value in entity_names.items()}
+        mask_token = _marker_token(
+            AddedToken(mask_token, lstrip=True, rstrip=False) if isinstance(mask_token, str) else mask_token
+        )
+        entity_token_1 = _marker_token(entity_token_1)
+        entity_token_2 = _marker_token(entity_token_2)
+        extra_tokens = kwargs.pop("extra_special_tokens", None)
+        legacy_extra_tokens = kwargs.pop("additional_special_tokens", None)
+        if extra_tokens is None:
+            extra_tokens = legacy_extra_tokens
+        if isinstance(extra_tokens, Mapping):
+            model_specific.update(extra_tokens)
+            extra_tokens = None
+        extra_tokens = [_as_added_token(token) for token in (extra_tokens or [])]
+        markers = {str(entity_token_1): entity_token_1, str(entity_token_2): entity_token_2}
+        extra_tokens = [markers.pop(str(token), token) for token in extra_tokens] + list(markers.values())
+        # Added tokens loaded from added_tokens.json come as normalized=True for non-special ones; the markers are
+        # ours (raw-text matching, see `_marker_token`).
+        added_tokens_decoder = kwargs.get("added_tokens_decoder") or {}
+        for index, token in list(added_tokens_decoder.items()):
+            if str(token) in (str(mask_token), str(entity_token_1), str(entity_token_2)):
+                added_tokens_decoder.pop(index)
+
+        kwargs.pop("tokenizer_object", None)
+        if tokenizer_file is not None and os.path.isfile(tokenizer_file):
+            backend = Tokenizer.from_file(tokenizer_file)
+        elif vocab_file is not None and os.path.isfile(vocab_file):
+            backend = convert_sentencepiece(
+                vocab_file, mask_token=str(mask_token), entity_tokens=(str(entity_token_1), str(entity_token_2))
+            )
+        else:
+            raise ValueError(
+                "MLukeTokenizerFast needs vocab_file (sentencepiece.bpe.model) or tokenizer_file (tokenizer.json); "
+                f"got vocab_file={vocab_file!r}, tokenizer_file={tokenizer_file!r}"
+            )
+        self._tokenizer = backend
+        self.vocab_file = vocab_file
+        self.entity_vocab_file = entity_vocab_file
+        self.sp_model_kwargs = {} if sp_model_kwargs is None else sp_model_kwargs
+        has_model = vocab_file is not None and os.path.isfile(vocab_file)
+        self._grapheme_repair = GraphemeRepair.from_model_file(vocab_file) if has_model else None
+
+        self._init_entity_attributes(
+            load_entity_vocab(entity_vocab_file),
+            task=task,
+            max_entity_length=max_entity_length,
+            max_mention_length=max_mention_length,
+            entity_vocab_file=str(entity_vocab_file),
+            **entity_names,
+        )
+        self._entity_token_names = (str(entity_token_1), str(entity_token_2))
+        if model_specific:
+            kwargs["model_specific_special_tokens"] = model_specific
+        super().__init__(
+            vocab_file=vocab_file,
+            bos_token=bos_token,
+            eos_token=eos_token,
+            unk_token=unk_token,
+            sep_token=sep_token,
+            cls_token=cls_token,
+            pad_token=pad_token,
+            mask_token=mask_token,
+            sp_model_kwargs=self.sp_model_kwargs,
+            task=task,
+            max_entity_length=max_entity_length,
+            max_mention_length=max_mention_length,
+            entity_token_1=entity_token_1,
+            entity_token_2=entity_token_2,
+            extra_special_tokens=extra_tokens,
+            **kwargs,
+        )
+        self.init_kwargs.update(entity_names)
+        self.entity_token_1_id = self.convert_tokens_to_ids(str(entity_token_1))
+        self.entity_token_2_id = self.convert_tokens_to_ids(str(entity_token_2))
+        # MLukeTokenizer's vocab_size: pieces + fairseq specials + <mask>; <ent>/<ent2> count as added tokens.
+        self._word_vocab_size = self._tokenizer.token_to_id(str(mask_token)) + 1
+
+    # -- vocabulary ---------------------------------------------------------------------------------------------------
+
+    @property
+    def vocab_size(self) -> int:
+        """As `MLukeTokenizer.vocab_size`: SentencePiece pieces + 1 + `<mask>` (`len(tokenizer)` adds the markers)."""
+        return self._word_vocab_size
+
+    convert_tokens_to_string = MLukeTokenizer.convert_tokens_to_string
+    _decode = MLukeTokenizer._decode
+
+    def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False, **kwargs) -> list[str]:
+        """Tokens as `MLukeTokenizer.tokenize` names them (the backend would name unknown tokens by their text)."""
+        encoding = self._encode_plus(text=text, text_pair=pair, add_special_tokens=add_special_tokens, **kwargs)
+        return self.convert_ids_to_tokens(encoding["input_ids"])
+
+    # -- entry points -----------------------------------------------------------------------------------------------
+
+    def _is_plain(self, entity_spans, entity_spans_pair, entities, entities_pair) -> bool:
+        return self.task is None and all(
+            argument is None for argument in (entity_spans, entity_spans_pair, entities, entities_pair)
+        )
+
+    def __call__(
+        self,
+        text=None,
+        text_pair=None,
+        entity_spans=None,
+        entity_spans_pair=None,
+        entities=None,
+        entities_pair=None,
+        **kwargs,
+    ) -> BatchEncoding:
+        """Encode text(s) as `MLukeTokenizer` does; without entities and task the Rust backend does it all.
+
+        Plain calls (no `entity_spans`/`entities`, no `task`) accept everything a transformers fast tokenizer does:
+        `is_split_into_words`, `return_overflowing_tokens` with `stride`, `return_offsets_mapping`, `word_ids()`.
+        Entity calls also accept `return_offsets_mapping`: each token's character span in its original text,
+        `<s>`/`</s>`/padding as (0, 0) and the `<ent>`/`<ent2>` markers as zero-width spans at the mention's edges.
+        """
+        if self._is_plain(entity_spans, entity_spans_pair, entities, entities_pair):
+            kwargs.pop("max_entity_length", None)
+            return TokenizersBackend.__call__(self, text=text, text_pair=text_pair, **kwargs)
+        return EntityEncodingMixin.__call__(
+            self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, **kwargs
+        )
+
+    def _encode_plus(
+        self,
+        text,
+        text_pair=None,
+        entity_spans=None,
+        entity_spans_pair=None,
+        entities=None,
+        entities_pair=None,
+        **kwargs,
+    ) -> BatchEncoding:
+        if self._is_plain(entity_spans, entity_spans_pair, entities, entities_pair):
+            kwargs.pop("max_entity_length", None)
+            return self._encode_plain(text, text_pair, **kwargs)
+        if kwargs.get("return_offsets_mapping"):
+            return self._encode_entities_with_offsets(
+                text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, **kwargs
+            )
+        return EntityEncodingMixin._encode_plus(
+            self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, **kwargs
+        )
+
+    # -- plain path -------------------------------------------------------------------------------------------------
+
+    def _encode_plain(self, text, text_pair=None, **kwargs) -> BatchEncoding:
+        """The Rust backend's encoding; clusters SentencePiece normalises differently are rewritten first and
+        offsets are mapped back to the caller's text (see `GraphemeRepair`), without leading whitespace."""
+        is_split_into_words = kwargs.get("is_split_into_words", False)
+        batched = isinstance(text, (list, tuple)) and (
+            not is_split_into_words or (len(text) > 0 and isinstance(text[0], (list, tuple)))
+        )
+        texts = list(text) if batched else [text]
+        pairs = (list(text_pair) if batched else [text_pair]) if text_pair is not None else None
+        regions: dict = {}
+        if self._grapheme_repair is not None:
+            new_texts = self._repair_sequences(texts, 0, is_split_into_words, regions)
+            new_pairs = self._repair_sequences(pairs, 1, is_split_into_words, regions) if pairs else pairs
+            if regions:
+                text = new_texts if batched else new_texts[0]
+                text_pair = None if new_pairs is None else (new_pairs if batched else new_pairs[0])
+        if not kwargs.get("return_offsets_mapping"):
+            return TokenizersBackend._encode_plus(self, text, text_pair, **kwargs)
+        return_tensors = kwargs.pop("return_tensors", None)
+        encoded = TokenizersBackend._encode_plus(self, text, text_pair, **kwargs)
+        single_row = not batched and not kwargs.get("return_overflowing_tokens")
+        rows = [encoded["offset_mapping"]] if single_row else encoded["offset_mapping"]
+        samples = encoded.get("overflow_to_sample_mapping", list(range(len(rows))))
+        sources = (texts, pairs)
+        fixed = []
+        for row, sample, encoding in zip(rows, samples, encoded.encodings):
+            sequence_ids, word_ids = encoding.sequence_ids, encoding.word_ids
+            new_row = []
+            for index, span in enumerate(row):
+                sequence = sequence_ids[index]
+                if sequence is None:
+                    new_row.append(span)
+                    continue
+                word = word_ids[index] if is_split_into_words else None
+                key = (sample, sequence, word)
+                if key in regions:
+                    span = GraphemeRepair.restore([span], regions[key])[0]
+                source = sources[sequence][sample]
+                new_row.append(_strip_leading_space(source[word] if is_split_into_words else source, span))
+            fixed.append(new_row)
+        encoded["offset_mapping"] = fixed[0] if single_row else fixed
+        return BatchEncoding(dict(encoded), encoding=encoded.encodings, tensor_type=return_tensors)
+
+    def _repair_sequences(self, sequences, sequence_index: int, is_split_into_words: bool, regions: dict) -> list:
+        """Rewrite the clusters `GraphemeRepair` fixes; remember each rewritten text's regions by (sample, seq, word)."""
+        repaired = []
+        for sample, sequence in enumerate(sequences):
+            if is_split_into_words:
+                words = []
+                for word_index, word in enumerate(sequence):
+                    new_word, word_regions = self._grapheme_repair.repair(word)
+                    if word_regions:
+                        regions[(sample, sequence_index, word_index)] = word_regions
+                    words.append(new_word)
+                repaired.append(words)
+            else:
+                new_text, text_regions = self._grapheme_repair.repair(sequence)
+                if text_regions:
+                    regions[(sample, sequence_index, None)] = text_regions
+                repaired.append(new_text)
+        return repaired
+
+    # -- entity path ------------------------------------------------------------------------------------------------
+
+    def _backend_encode_pieces(self, pieces: list[str], split_special_tokens: bool | None, with_offsets: bool):
+        if split_special_tokens is None:
+            split_special_tokens = self.split_special_tokens
+        backend = self._tokenizer
+        if backend.truncation is not None:
+            backend.no_truncation()
+        if backend.padding is not None:
+            backend.no_padding()
+        if backend.encode_special_tokens != split_special_tokens:
+            backend.encode_special_tokens = split_special_tokens
+        repair = self._grapheme_repair
+        repaired, maps = repair.repair_texts(pieces) if repair is not None else (pieces, None)
+        if not with_offsets:
+            return [encoding.ids for encoding in backend.encode_batch_fast(repaired, add_special_tokens=False)], None
+        encodings = backend.encode_batch(repaired, add_special_tokens=False)
+        offsets = [encoding.offsets for encoding in encodings]
+        if maps:
+            offsets = [repair.restore(row, maps.get(index)) for index, row in enumerate(offsets)]
+        offsets = [[_strip_leading_space(piece, span) for span in row] for piece, row in zip(pieces, offsets)]
+        return [encoding.ids for encoding in encodings], offsets
+
+    def _encode_text_pieces(self, pieces: list[str], split_special_tokens: bool | None = None) -> list[list[int]]:
+        """Word ids of each piece on its own (the backend primitive of `EntityEncodingMixin`), one Rust call."""
+        capture = getattr(self, "_offset_capture", None)
+        ids, offsets = self._backend_encode_pieces(pieces, split_special_tokens, with_offsets=capture is not None)
+        if capture is None:
+            return ids
+        # Offsets run: hand the mixin stand-ins that point back to (id, absolute character span) of each token.
+        stand_ins = []
+        for piece_ids, piece_offsets, piece_start in zip(ids, offsets, capture["piece_starts"]):
+            row = []
+            for token_id, (start, end) in zip(piece_ids, piece_offsets):
+                row.append(_TOKEN_REF_BASE + len(capture["tokens"]))
+                capture["tokens"].append((token_id, (start + piece_start, end + piece_start)))
+            stand_ins.append(row)
+        return stand_ins
+
+    def _encode_entities_with_offsets(
+        self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, **kwargs
+    ) -> BatchEncoding:
+        """Run the entity path on stand-in ids that remember each token's span, then swap the real ids back in."""
+        return_tensors = kwargs.pop("return_tensors", None)
+        kwargs["return_offsets_mapping"] = False
+        batched = isinstance(text, (list, tuple))
+        texts = list(text) if batched else [text]
+        pairs = (list(text_pair) if batched else [text_pair]) if text_pair is not None else [None] * len(texts)
+        piece_starts = self._piece_starts(texts, pairs, entity_spans, entity_spans_pair, batched)
+        self._offset_capture = {"piece_starts": piece_starts, "tokens": []}
+        try:
+            encoded = EntityEncodingMixin._encode_plus(
+                self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, **kwargs
+            )
+        finally:
+            capture, self._offset_capture = self._offset_capture, None
+        tokens = capture["tokens"]
+
+        def real_ids(row):
+            return [tokens[value - _TOKEN_REF_BASE][0] if value >= _TOKEN_REF_BASE else value for value in row]
+
+        def offsets_of(row):
+            spans = []
+            for index, value in enumerate(row):
+                if value >= _TOKEN_REF_BASE:
+                    spans.append(tokens[value - _TOKEN_REF_BASE][1])
+                elif value in (self.entity_token_1_id, self.entity_token_2_id):
+                    spans.append(None)  # filled from its neighbours below
+                else:
+                    spans.append((0, 0))
+            seen = set()
+            for index, value in enumerate(row):
+                if spans[index] is not None:
+                    continue
+                opening = value not in seen
+                seen.symmetric_difference_update({value})
+                if opening:
+                    follower = next((spans[k] for k in range(index + 1, len(row)) if row[k] >= _TOKEN_REF_BASE), None)
+                    position = follower[0] if follower else 0
+                else:
+                    leader = next((spans[k] for k in range(index - 1, -1, -1) if row[k] >= _TOKEN_REF_BASE), None)
+                    position = leader[1] if leader else 0
+                spans[index] = (position, position)
+            return spans
+
+        rows = encoded["input_ids"] if batched else [encoded["input_ids"]]
+        encoded["offset_mapping"] = [offsets_of(row) for row in rows] if batched else offsets_of(rows[0])
+        encoded["input_ids"] = [real_ids(row) for row in rows] if batched else real_ids(rows[0])
+        if "overflowing_tokens" in encoded:
+            overflow = encoded["overflowing_tokens"]
+            encoded["overflowing_tokens"] = [real_ids(row) for row in overflow] if batched else real_ids(overflow)
+        return BatchEncoding(dict(encoded), tensor_type=return_tensors, prepend_batch_axis=not batched)
+
+    def _piece_starts(self, texts, pairs, entity_spans, entity_spans_pair, batched) -> list[int]:
+        """Where each piece `_plan_example` cuts starts in its text, in the order the pieces reach the backend."""
+        spans = entity_spans if batched else [entity_spans]
+        spans_pair = entity_spans_pair if batched else [entity_spans_pair]
+        starts = []
+        for index, (first, second) in enumerate(zip(texts, pairs)):
+            first_spans = spans[index] if spans is not None else None
+            second_spans = spans_pair[index] if spans_pair is not None else None
+            if first_spans and isinstance(first_spans, tuple) and len(first_spans) == 2 and isinstance(
+                first_spans[0], list
+            ):
+                first_spans, second_spans = first_spans
+            sequences = [(first, first_spans)]
+            if second is not None and self.task is None:
+                sequences.append((second, second_spans))
+            for sequence, sequence_spans in sequences:
+                if sequence_spans is None or not isinstance(sequence, str):
+                    starts.append(0)
+                    continue
+                pieces, _ = split_text_at_spans(sequence, sequence_spans)
+                position = 0
+                for piece in pieces:
+                    starts.append(position)
+                    position += len(piece)
+        return starts
+
+    # -- saving -------------------------------------------------------------------------------------------------------
+
+    def save_vocabulary(self, save_directory: str, filename_prefix: str | None = None) -> tuple[str, ...]:
+        """Copy `sentencepiece.bpe.model` and write `entity_vocab.json` (as `MLukeTokenizer` does)."""
+        if not os.path.isdir(save_directory):
+            raise ValueError(f"save_directory={save_directory!r} must be an existing directory")
+        if not (self.vocab_file and os.path.isfile(self.vocab_file)):
+            raise ValueError(
+                "cannot save sentencepiece.bpe.model: this MLukeTokenizerFast was loaded without it (vocab_file="
+                f"{self.vocab_file!r}); load it from a folder that has the SentencePiece model"
+            )
+        prefix = f"{filename_prefix}-" if filename_prefix else ""
+        out_vocab_file = os.path.join(save_directory, prefix + VOCAB_FILES_NAMES["vocab_file"])
+        if os.path.abspath(self.vocab_file) != os.path.abspath(out_vocab_file):
+            copyfile(self.vocab_file, out_vocab_file)
+        out_entity_file = os.path.join(save_directory, prefix + VOCAB_FILES_NAMES["entity_vocab_file"])
+        save_entity_vocab(self.entity_vocab, out_entity_file)
+        return out_vocab_file, out_entity_file
+
+    def save_pretrained(self, save_directory, legacy_format=None, filename_prefix=None, push_to_hub=False, **kwargs):
+        """Save the released file set of `MLukeTokenizer` (loadable by it and by transformers 4.x) plus tokenizer.json.
+
+        tokenizer_config.json keeps naming `MLukeTokenizer`: AutoTokenizer gives this fast class for that name once
+        `mluke_hf` is imported, and transformers 4.x falls back to its own slow class.
+        """
+        files = TokenizersBackend.save_pretrained(
+            self, save_directory, legacy_format=legacy_format, filename_prefix=filename_prefix, push_to_hub=False,
+            **kwargs,
+        )  # fmt: skip
+        prefix = f"{filename_prefix}-" if filename_prefix else ""
+        written = list(files) + list(self.save_vocabulary(str(save_directory), filename_prefix))
+        added_path = os.path.join(save_directory, prefix + "added_tokens.json")
+        added = {token: index for token, index in self.added_tokens_encoder.items() if index >= self.vocab_size}
+        if added:
+            with open(added_path, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(added, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+            written.append(added_path)
+        config_path = os.path.join(save_directory, prefix + "tokenizer_config.json")
+        with open(config_path, encoding="utf-8") as handle:
+            config = json.load(handle)
+        config = MLukeTokenizer._released_tokenizer_config(self, config)
+        config.pop("tokenizer_file", None)
+        with open(config_path, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        special_map_path = os.path.join(save_directory, prefix + "special_tokens_map.json")
+        with open(special_map_path, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(MLukeTokenizer._special_tokens_map_file(self), indent=2, ensure_ascii=False) + "\n")
+        written.append(special_map_path)
+        return tuple(dict.fromkeys(written))
+
+    _released_tokenizer_config = MLukeTokenizer._released_tokenizer_config
+    _find_added_token = MLukeTokenizer._find_added_token
+    _token_dict = MLukeTokenizer._token_dict
+
+
+__all__ = ["MLukeTokenizerFast"]
