@@ -10,3 +10,4 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from fixtures_tokenizer import *  # noqa: E402,F401,F403
+from fixtures_model import *  # noqa: E402,F401,F403
