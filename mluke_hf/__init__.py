@@ -42,6 +42,7 @@ from .modeling_outputs import (  # noqa: E402
 from .registration import luke_checkpoints_routed, route_luke_checkpoints  # noqa: E402
 # -- tokenizers -------------------------------------------------------------------------------------------------------
 from .tokenization_mluke import MLukeTokenizer  # noqa: E402
+from .tokenization_mluke_fast import MLukeTokenizerFast  # noqa: E402
 # -- pipelines, data collator ---------------------------------------------------------------------------------------
 
 from .registration import register  # noqa: E402

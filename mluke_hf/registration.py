@@ -112,10 +112,14 @@ def _register_tokenizers() -> None:
     from transformers.models.auto import tokenization_auto
 
     from .tokenization_mluke import MLukeTokenizer
+    from .tokenization_mluke_fast import MLukeTokenizerFast
 
-    # When MLukeTokenizerFast lands: pass fast_tokenizer_class=MLukeTokenizerFast below as well.
-    tokenizer_classes = {"slow_tokenizer_class": MLukeTokenizer}
+    # transformers 5 always prefers the fast class: REGISTERED_FAST_ALIASES makes `tokenizer_class: "MLukeTokenizer"`
+    # give MLukeTokenizerFast (offsets, pipelines); MLukeTokenizer.from_pretrained(...) still gives the slow one.
+    tokenizer_classes = {"slow_tokenizer_class": MLukeTokenizer, "fast_tokenizer_class": MLukeTokenizerFast}
     tokenization_auto.REGISTERED_TOKENIZER_CLASSES[MLukeTokenizer.__name__] = MLukeTokenizer
+    tokenization_auto.REGISTERED_TOKENIZER_CLASSES[MLukeTokenizerFast.__name__] = MLukeTokenizerFast
+    tokenization_auto.REGISTERED_FAST_ALIASES[MLukeTokenizer.__name__] = MLukeTokenizerFast
     try:
         from .configuration_mluke import LukeFormatConfig, MLukeConfig
     except ImportError:  # the configuration module is optional for tokenizer-only use

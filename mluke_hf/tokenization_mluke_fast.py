@@ -23,7 +23,7 @@ from transformers.utils import logging
 
 from .convert_sentencepiece import GraphemeRepair, convert_sentencepiece
 from .entity_vocab import load_entity_vocab, save_entity_vocab
-from .tokenization_entities import EntityEncodingMixin, split_text_at_spans
+from .tokenization_entities import EntityEncodingMixin, check_text_input, split_text_at_spans
 from .tokenization_mluke import ENTITY_TOKEN_ARGUMENTS, MLukeTokenizer, _as_added_token
 
 logger = logging.get_logger(__name__)
@@ -39,10 +39,11 @@ VOCAB_FILES_NAMES = {
 _TOKEN_REF_BASE = 1 << 40
 
 
-def _marker_token(token: Any) -> AddedToken:
-    """`<mask>`/`<ent>`/`<ent2>` are matched on the raw text: with `normalized=True` the Rust backend would look for
-    them after SentencePiece's `▁` escaping, where `<mask>`'s lstrip can no longer see the space it must eat."""
-    token = _as_added_token(token)
+def _raw_text_token(token: Any, special: bool) -> AddedToken:
+    """The backend's copy of an added token, matched on the raw text as MLukeTokenizer (and transformers' slow
+    tokenizers) match added tokens. With `normalized=True` the Rust backend would look for it after SentencePiece's
+    `▁` escaping, where `<mask>`'s lstrip no longer sees the space it must eat. The flags a user gave are kept for
+    saving; only the backend's copy changes."""
     if isinstance(token, AddedToken):
         return AddedToken(
             token.content,
@@ -50,9 +51,25 @@ def _marker_token(token: Any) -> AddedToken:
             lstrip=token.lstrip,
             rstrip=token.rstrip,
             normalized=False,
-            special=True,
+            special=token.special or special,
         )
-    return AddedToken(str(token), normalized=False, special=True)
+    return AddedToken(str(token), normalized=False, special=special)
+
+
+def _check_plain_input(text: Any, argument: str, is_split_into_words: bool) -> None:
+    """str or list of str; with is_split_into_words a list of words (str) or a batch of such lists."""
+    if is_split_into_words:
+        if isinstance(text, (list, tuple)) and all(isinstance(word, str) for word in text):
+            return
+        if isinstance(text, (list, tuple)) and all(
+            isinstance(words, (list, tuple)) and all(isinstance(word, str) for word in words) for words in text
+        ):
+            return
+        raise ValueError(
+            f"{argument} must be a list of words (str) or a batch of such lists when is_split_into_words=True, got "
+            f"{type(text).__name__}; pass plain strings with is_split_into_words=False"
+        )
+    check_text_input(text, argument)
 
 
 def _strip_leading_space(text: str, span: tuple[int, int]) -> tuple[int, int]:
@@ -120,11 +137,15 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             if key in model_specific:
                 entity_names[key] = model_specific.pop(key)
         entity_names = {key: str(value) for key, value in entity_names.items()}
-        mask_token = _marker_token(
-            AddedToken(mask_token, lstrip=True, rstrip=False) if isinstance(mask_token, str) else mask_token
-        )
-        entity_token_1 = _marker_token(entity_token_1)
-        entity_token_2 = _marker_token(entity_token_2)
+        # `<mask>` behaves like a word: it takes the space on its left.
+        mask_token = AddedToken(mask_token, lstrip=True, rstrip=False) if isinstance(mask_token, str) else mask_token
+        mask_token = _as_added_token(mask_token)
+        entity_token_1 = _as_added_token(entity_token_1)
+        entity_token_2 = _as_added_token(entity_token_2)
+        if isinstance(entity_token_1, str):
+            entity_token_1 = AddedToken(entity_token_1, lstrip=False, rstrip=False)
+        if isinstance(entity_token_2, str):
+            entity_token_2 = AddedToken(entity_token_2, lstrip=False, rstrip=False)
         extra_tokens = kwargs.pop("extra_special_tokens", None)
         legacy_extra_tokens = kwargs.pop("additional_special_tokens", None)
         if extra_tokens is None:
@@ -135,8 +156,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         extra_tokens = [_as_added_token(token) for token in (extra_tokens or [])]
         markers = {str(entity_token_1): entity_token_1, str(entity_token_2): entity_token_2}
         extra_tokens = [markers.pop(str(token), token) for token in extra_tokens] + list(markers.values())
-        # Added tokens loaded from added_tokens.json come as normalized=True for non-special ones; the markers are
-        # ours (raw-text matching, see `_marker_token`).
+        # added_tokens.json lists the markers as plain added tokens; they come back below as special tokens.
         added_tokens_decoder = kwargs.get("added_tokens_decoder") or {}
         for index, token in list(added_tokens_decoder.items()):
             if str(token) in (str(mask_token), str(entity_token_1), str(entity_token_2)):
@@ -206,6 +226,17 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     convert_tokens_to_string = MLukeTokenizer.convert_tokens_to_string
     _decode = MLukeTokenizer._decode
 
+    def _add_tokens(self, new_tokens: list[str | AddedToken], special_tokens: bool = False) -> int:
+        return super()._add_tokens([_raw_text_token(token, special_tokens) for token in new_tokens], special_tokens)
+
+    def convert_ids_to_tokens(self, ids: int | list[int], skip_special_tokens: bool = False) -> str | list[str]:
+        """As the backend's, but an id outside the vocabulary raises IndexError (as `MLukeTokenizer`)."""
+        size = len(self)
+        for index in [ids] if isinstance(ids, int) else ids:
+            if not 0 <= int(index) < size:
+                raise IndexError(f"token id {int(index)} is outside the vocabulary (ids 0 to {size - 1})")
+        return super().convert_ids_to_tokens(ids, skip_special_tokens=skip_special_tokens)
+
     def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False, **kwargs) -> list[str]:
         """Tokens as `MLukeTokenizer.tokenize` names them (the backend would name unknown tokens by their text)."""
         encoding = self._encode_plus(text=text, text_pair=pair, add_special_tokens=add_special_tokens, **kwargs)
@@ -269,6 +300,14 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         """The Rust backend's encoding; clusters SentencePiece normalises differently are rewritten first and
         offsets are mapped back to the caller's text (see `GraphemeRepair`), without leading whitespace."""
         is_split_into_words = kwargs.get("is_split_into_words", False)
+        _check_plain_input(text, "text", is_split_into_words)
+        if text_pair is not None:
+            _check_plain_input(text_pair, "text_pair", is_split_into_words)
+        if kwargs.get("return_token_type_ids") and not kwargs.get("add_special_tokens", True):
+            raise ValueError(
+                "return_token_type_ids=True needs add_special_tokens=True (token types are undefined without them); "
+                "set add_special_tokens=True or leave return_token_type_ids=None"
+            )
         batched = isinstance(text, (list, tuple)) and (
             not is_split_into_words or (len(text) > 0 and isinstance(text[0], (list, tuple)))
         )
@@ -306,7 +345,11 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
                 new_row.append(_strip_leading_space(source[word] if is_split_into_words else source, span))
             fixed.append(new_row)
         encoded["offset_mapping"] = fixed[0] if single_row else fixed
-        return BatchEncoding(dict(encoded), encoding=encoded.encodings, tensor_type=return_tensors)
+        # With tensors, one text still gets a batch axis (as the backend gives it).
+        prepend = single_row and return_tensors is not None
+        return BatchEncoding(
+            dict(encoded), encoding=encoded.encodings, tensor_type=return_tensors, prepend_batch_axis=prepend
+        )
 
     def _repair_sequences(self, sequences, sequence_index: int, is_split_into_words: bool, regions: dict) -> list:
         """Rewrite the clusters `GraphemeRepair` fixes; remember each rewritten text's regions by (sample, seq, word)."""
@@ -498,7 +541,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
 
     _released_tokenizer_config = MLukeTokenizer._released_tokenizer_config
     _find_added_token = MLukeTokenizer._find_added_token
-    _token_dict = MLukeTokenizer._token_dict
+    _token_dict = staticmethod(MLukeTokenizer._token_dict)
 
 
 __all__ = ["MLukeTokenizerFast"]
