@@ -1135,6 +1135,11 @@ class MLukeForQuestionAnswering(MLukePreTrainedModel):
             return_dict=True,
         )
         logits = self.qa_outputs(outputs.last_hidden_state)
+        if logits.shape[-1] != 2:
+            raise ValueError(
+                f"MLukeForQuestionAnswering scores span starts and ends: config.num_labels must be 2, got "
+                f"{logits.shape[-1]}"
+            )
         start_logits, end_logits = (part.squeeze(-1).contiguous() for part in logits.split(1, dim=-1))
         total_loss = None
         if start_positions is not None and end_positions is not None:

@@ -80,10 +80,14 @@ def main() -> None:
     torch.manual_seed(0)
     # Built with the feature on so the w2e/e2w/e2e query tensors exist, then saved with it off, like mLUKE's releases.
     model = LukeForMaskedLM(tiny_config(use_entity_aware_attention=True)).eval()
-    # Non-zero biases so a bias that failed to load would show in the numbers.
     with torch.no_grad():
+        # Non-zero biases so a bias that failed to load would show in the numbers.
         model.lm_head.bias.normal_(0.0, 0.1)
         model.entity_predictions.bias.normal_(0.0, 0.1)
+        # Peaked attention, so whether the w2e/e2w/e2e queries are used shows clearly in the outputs.
+        for name, parameter in model.named_parameters():
+            if "query" in name or "attention.self.key" in name:
+                parameter.normal_(0.0, 0.5)
     golden = {"transformers_version": transformers.__version__, "inputs": INPUTS}
     golden["entity_aware_attention_on"] = outputs_of(model)
 

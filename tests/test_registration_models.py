@@ -1,0 +1,138 @@
+"""Registration of the config and model classes with transformers' Auto classes, luke routing and its opt-out."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import transformers
+from fixtures_model import LUKE457_DIR, REFERENCE_DIR
+from transformers import AutoConfig, AutoModelForMaskedLM, pipeline
+
+import mluke_hf
+from mluke_hf.configuration_mluke import PLUGIN_TO_LUKE_ARCHITECTURE
+
+TINY = {
+    "vocab_size": 40,
+    "entity_vocab_size": 5,
+    "hidden_size": 16,
+    "entity_emb_size": 8,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "intermediate_size": 8,
+    "max_position_embeddings": 20,
+}
+
+EXPECTED = [
+    (transformers.AutoModel, mluke_hf.MLukeModel),
+    (transformers.AutoModelForMaskedLM, mluke_hf.MLukeForMaskedLM),
+    (transformers.AutoModelForPreTraining, mluke_hf.MLukeForMaskedLM),
+    (transformers.AutoModelForSequenceClassification, mluke_hf.MLukeForSequenceClassification),
+    (transformers.AutoModelForTokenClassification, mluke_hf.MLukeForTokenClassification),
+    (transformers.AutoModelForQuestionAnswering, mluke_hf.MLukeForQuestionAnswering),
+    (transformers.AutoModelForMultipleChoice, mluke_hf.MLukeForMultipleChoice),
+    (mluke_hf.AutoModelForEntityClassification, mluke_hf.MLukeForEntityClassification),
+    (mluke_hf.AutoModelForEntityPairClassification, mluke_hf.MLukeForEntityPairClassification),
+    (mluke_hf.AutoModelForEntitySpanClassification, mluke_hf.MLukeForEntitySpanClassification),
+]
+
+
+def test_autoconfig_knows_mluke_and_routes_luke():
+    assert type(AutoConfig.for_model("mluke")) is mluke_hf.MLukeConfig
+    assert mluke_hf.luke_checkpoints_routed()
+    assert type(AutoConfig.for_model("luke")) is mluke_hf.LukeFormatConfig
+    assert type(AutoConfig.from_pretrained(LUKE457_DIR)) is mluke_hf.LukeFormatConfig
+
+
+def test_config_defaults_equal_lukeconfig():
+    ours, theirs = mluke_hf.MLukeConfig(), transformers.LukeConfig()
+    for field in transformers.LukeConfig.__dataclass_fields__:
+        if not field.startswith("_") and field != "model_type" and hasattr(theirs, field):
+            assert getattr(ours, field) == getattr(theirs, field), field
+
+
+def test_released_config_keeps_its_extra_keys(tmp_path):
+    source = REFERENCE_DIR / "mluke-large-lite" / "config.json"
+    if not source.is_file():
+        pytest.skip(f"{source} is not available")
+    (tmp_path / "config.json").write_text(source.read_text())
+    config = mluke_hf.MLukeConfig.from_pretrained(tmp_path)  # not a "luke vs mluke" warning: the class follows
+    assert type(config) is mluke_hf.LukeFormatConfig
+    assert config.bert_model_name == "xlm-roberta-large" and config.entity_vocab_size == 4
+    config.save_pretrained(tmp_path / "saved")
+    saved, released = json.loads((tmp_path / "saved" / "config.json").read_text()), json.loads(source.read_text())
+    assert saved["model_type"] == "luke"
+    for key in ("bert_model_name", "cls_entity_prediction", "deepspeed_transformer_layer_args", "output_past",
+                "use_deepspeed_transformer_layer", "position_embedding_type", "gradient_checkpointing"):
+        assert saved[key] == released[key], key
+
+
+@pytest.mark.parametrize("auto_class,model_class", EXPECTED, ids=[auto.__name__ for auto, _ in EXPECTED])
+def test_every_auto_class_maps_both_config_classes(auto_class, model_class):
+    for config_class in (mluke_hf.MLukeConfig, mluke_hf.LukeFormatConfig):
+        assert auto_class._model_mapping[config_class] is model_class
+        model = auto_class.from_config(config_class(**TINY, num_labels=2))
+        assert type(model) is model_class
+
+
+def test_model_class_for_config_reads_both_architecture_spellings():
+    for plugin_name, luke_name in PLUGIN_TO_LUKE_ARCHITECTURE.items():
+        for name in (plugin_name, luke_name):
+            config = mluke_hf.MLukeConfig(architectures=[name])
+            assert mluke_hf.model_class_for_config(config) is getattr(mluke_hf, plugin_name)
+    with pytest.raises(ValueError, match="config.architectures is empty"):
+        mluke_hf.model_class_for_config(mluke_hf.MLukeConfig())
+    with pytest.raises(ValueError, match="does not implement"):
+        mluke_hf.model_class_for_config(mluke_hf.MLukeConfig(architectures=["BertModel"]))
+
+
+def test_entity_head_auto_class_loads_a_released_style_folder(tiny_checkpoint_factory):
+    folder = tiny_checkpoint_factory(variant="large-lite", architecture="LukeForEntitySpanClassification")
+    model = mluke_hf.AutoModelForEntitySpanClassification.from_pretrained(folder)
+    assert type(model) is mluke_hf.MLukeForEntitySpanClassification
+    assert model.config.id2label == {0: "O", 1: "LOC", 2: "PER", 3: "ORG", 4: "MISC"}
+
+
+def test_register_is_idempotent():
+    mluke_hf.register()
+    mluke_hf.registration._register_configs()
+    mluke_hf.registration._register_models()
+    assert transformers.AutoModel._model_mapping[mluke_hf.LukeFormatConfig] is mluke_hf.MLukeModel
+
+
+def test_routing_can_be_undone_and_redone_at_run_time():
+    try:
+        mluke_hf.route_luke_checkpoints(False)
+        assert not mluke_hf.luke_checkpoints_routed()
+        config = AutoConfig.from_pretrained(LUKE457_DIR)
+        assert type(config).__name__ == "LukeConfig" and type(config).__module__.startswith("transformers.models.luke")
+        assert AutoConfig.for_model("mluke").model_type == "mluke"  # the plugin's own type stays
+    finally:
+        mluke_hf.route_luke_checkpoints(True)
+    assert mluke_hf.luke_checkpoints_routed()
+    assert type(AutoModelForMaskedLM.from_pretrained(LUKE457_DIR)) is mluke_hf.MLukeForMaskedLM
+
+
+def test_environment_variable_turns_routing_off_at_import():
+    script = (
+        "import mluke_hf, sys; from transformers import AutoConfig; "
+        f"config = AutoConfig.from_pretrained({str(LUKE457_DIR)!r}); "
+        "print(type(config).__module__, mluke_hf.luke_checkpoints_routed(), AutoConfig.for_model('mluke').model_type)"
+    )
+    environment = {**os.environ, "MLUKE_HF_ROUTE_LUKE": "0"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, timeout=300, check=True
+    )
+    module, routed, mluke_type = result.stdout.split()
+    assert module.startswith("transformers.models.luke") and routed == "False" and mluke_type == "mluke"
+
+
+def test_fill_mask_pipeline_runs_the_plugin_model(tiny_checkpoint_factory):
+    folder = tiny_checkpoint_factory()
+    fill_mask = pipeline("fill-mask", model=str(folder))
+    assert type(fill_mask.model) is mluke_hf.MLukeForMaskedLM
+    predictions = fill_mask(f"Tokyo is the capital of {fill_mask.tokenizer.mask_token}.")
+    assert len(predictions) == 5 and all("score" in prediction for prediction in predictions)
