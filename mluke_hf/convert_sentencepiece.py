@@ -22,11 +22,12 @@ builds the pipeline from the model proto itself, one SentencePiece step at a tim
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
-from tokenizers.models import BPE, Unigram
+from tokenizers.models import BPE, Unigram, WordLevel
 
 SPACE_SYMBOL = "▁"
 FAIRSEQ_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>")
@@ -310,3 +311,60 @@ class GraphemeRepair:
 
 def _is_hangul(character: str) -> bool:
     return "\uac00" <= character <= "\ud7a3"
+
+
+# -- ties in unigram scores: SentencePiece's own segmentation, word by word ----------------------------------------------
+
+# A run of one unit repeated three times or more ("333", "ーーー", "abababab"): the only place where two segmentations
+# that are permutations of the same pieces ("3"+"33" vs "33"+"3") tie on score.
+_REPEATED_UNIT = re.compile(r"(.{1,8}?)\1\1", re.DOTALL)
+
+
+def may_tie(text: str) -> bool:
+    """Whether a text holds a run where unigram segmentations can tie (see `exact_sentencepiece_tokenizer`)."""
+    return _REPEATED_UNIT.search(text) is not None
+
+
+class _SentencePieceSplitter:
+    """Custom pre-tokenizer: cut each (already normalised) word into the pieces SentencePiece itself chooses."""
+
+    def __init__(self, processor):
+        self._processor = processor
+
+    def _split(self, index, normalized):
+        pieces, position = [], 0
+        for piece in self._processor.encode(str(normalized), out_type=str):
+            pieces.append(normalized[position : position + len(piece)])
+            position += len(piece)
+        return pieces
+
+    def pre_tokenize(self, pretok) -> None:
+        pretok.split(self._split)
+
+
+def exact_sentencepiece_tokenizer(tokenizer: Tokenizer, model_path: str | os.PathLike) -> Tokenizer:
+    """A copy of `tokenizer` whose segmentation is done by the `sentencepiece` library itself.
+
+    The Rust Unigram runs the same search as SentencePiece but adds scores in float64 where SentencePiece uses
+    float32; on ties between permutations of the same pieces (`"3"+"33"` vs `"33"+"3"`) float32 rounding decides in
+    SentencePiece, so the two can pick different segmentations. This copy keeps normaliser, added tokens and
+    post-processor, and cuts each normalised word with SentencePiece (normalisation switched off, the text is already
+    normalised), then looks the pieces up (WordLevel). About four times slower than the Rust model; used only for
+    texts where `may_tie` holds and the Rust ids differ. Holds a Python pre-tokenizer: never saved.
+    """
+    import sentencepiece as spm
+
+    proto = load_sentencepiece_proto(model_path)
+    spec = proto.normalizer_spec
+    spec.name = "identity"
+    spec.precompiled_charsmap = b""
+    spec.add_dummy_prefix = False
+    spec.remove_extra_whitespaces = False
+    spec.escape_whitespaces = False
+    processor = spm.SentencePieceProcessor(model_proto=proto.SerializeToString())
+    exact = Tokenizer.from_str(tokenizer.to_str())
+    exact.model = WordLevel(tokenizer.get_vocab(with_added_tokens=False), unk_token=FAIRSEQ_SPECIALS[FAIRSEQ_UNK_ID])
+    exact.pre_tokenizer = pre_tokenizers.Sequence(
+        [tokenizer.pre_tokenizer, pre_tokenizers.PreTokenizer.custom(_SentencePieceSplitter(processor))]
+    )
+    return exact

@@ -25,8 +25,12 @@ Contract for a backend class. Put `EntityEncodingMixin` FIRST in the bases (its 
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import itertools
 import numbers
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -92,6 +96,8 @@ def check_entity_spans(text: str, entity_spans: Any, argument: str = "entity_spa
         raise TypeError(
             f"{argument} must be a list of (start, end) character tuples, got {type(entity_spans).__name__}"
         )
+    if _spans_look_valid(text, entity_spans):
+        return
     for index, span in enumerate(entity_spans):
         if not isinstance(span, tuple) or len(span) != 2:
             raise ValueError(
@@ -111,6 +117,22 @@ def check_entity_spans(text: str, entity_spans: Any, argument: str = "entity_spa
             raise EntitySpanOutOfRangeError(
                 f"{argument}[{index}] = {span!r} ends past the end of its text ({len(text)} characters)"
             )
+
+
+def _spans_look_valid(text: str, entity_spans: list) -> bool:
+    """Fast check of the common case (tuples of two ints, 0 <= start < end <= len(text)); False means "look closer"."""
+    if not entity_spans:
+        return True
+    if set(map(type, entity_spans)) != {tuple}:
+        return False
+    try:
+        starts, ends = zip(*entity_spans)
+        if not all(map(operator.lt, starts, ends)):
+            return False
+    except (TypeError, ValueError):  # not pairs, or values that do not compare
+        return False
+    boundaries = set(starts) | set(ends)
+    return set(map(type, boundaries)) == {int} and min(starts) >= 0 and max(ends) <= len(text)
 
 
 def check_entities(entities: Any, entity_spans: list, argument: str = "entities", spans_argument="entity_spans"):
@@ -133,7 +155,8 @@ def check_entities(entities: Any, entity_spans: list, argument: str = "entities"
 
 def check_task_spans(task: str, entity_spans: Any) -> None:
     """Span count and shape a task mode needs (ValueError, as the reference)."""
-    is_tuples = isinstance(entity_spans, list) and all(isinstance(span, tuple) for span in entity_spans)
+    # Only the shape here: check_entity_spans then checks every element.
+    is_tuples = isinstance(entity_spans, list) and (not entity_spans or isinstance(entity_spans[0], tuple))
     if task == "entity_classification" and not (is_tuples and len(entity_spans) == 1):
         raise ValueError(
             "task='entity_classification' needs entity_spans=[(start, end)]: a list with exactly one tuple of "
@@ -162,17 +185,15 @@ def split_text_at_spans(text: str, entity_spans: Sequence[tuple[int, int]] | Non
     """
     if not entity_spans:
         return [text], {}
-    pieces: list[str] = []
-    pieces_before: dict[int, int] = {}
-    cursor = 0
-    for boundary in sorted(set(itertools.chain.from_iterable(entity_spans))):
-        cut = boundary - 1 if boundary > 0 and text[boundary - 1] == " " else boundary
-        if cut != cursor:
-            pieces.append(text[cursor:cut])
-            cursor = cut
-        pieces_before[boundary] = len(pieces)
-    pieces.append(text[cursor:])
-    return pieces, pieces_before
+    boundaries = sorted(set(itertools.chain.from_iterable(entity_spans)))
+    cuts = [boundary - 1 if boundary > 0 and text[boundary - 1] == " " else boundary for boundary in boundaries]
+    # Cuts never decrease; each distinct positive cut ends one piece, the rest of the text is the last piece.
+    piece_ends = sorted(set(cuts) - {0})
+    pieces = [text[start:end] for start, end in zip([0] + piece_ends, piece_ends)]
+    pieces.append(text[piece_ends[-1] if piece_ends else 0 :])
+    pieces_before_cut = {cut: count for count, cut in enumerate(piece_ends, start=1)}
+    pieces_before_cut[0] = 0
+    return pieces, {boundary: pieces_before_cut[cut] for boundary, cut in zip(boundaries, cuts)}
 
 
 class _SequencePlan:
@@ -287,6 +308,59 @@ def truncate_id_sequences(
                 "for instance 'longest_first' or 'only_first'."
             )
     return ids, pair_ids, overflowing
+
+
+def _entities_inside(entity_ids: list, token_spans: list, length: int) -> tuple[list, list]:
+    """The entities (and their spans) whose mention ends within the first `length` tokens."""
+    if not token_spans or max(map(operator.itemgetter(1), token_spans)) <= length:
+        return list(entity_ids), list(token_spans)
+    kept = [(entity, span) for entity, span in zip(entity_ids, token_spans) if span[1] <= length]
+    return [entity for entity, _ in kept], [span for _, span in kept]
+
+
+@functools.lru_cache(maxsize=8)
+def _minus_one_fillers(mention_length: int) -> tuple[list[int], ...]:
+    """fillers[k]: the -1s that complete a row holding k positions (read only, never handed out)."""
+    return tuple([-1] * (mention_length - length) for length in range(mention_length + 1))
+
+
+def entity_position_rows(
+    token_spans: Sequence[tuple[int, int]], offset: int, mention_length: int, sequence_length: int
+) -> tuple[list[list[int]], list[int], list[int]]:
+    """`entity_position_ids` rows, start and (inclusive) end positions of token spans shifted by `offset`.
+
+    Each row lists the mention's token positions, cut to `mention_length` and padded with -1.
+    """
+    if not token_spans:
+        return [], [], []
+    fillers = _minus_one_fillers(mention_length)
+    starts, ends = zip(*token_spans)
+    if offset >= 0 and min(starts) >= 0 and max(ends) <= sequence_length - offset and all(map(operator.le, starts, ends)):
+        # A slice of one position list plus a prebuilt run of -1s: no per-token Python work.
+        positions = list(range(offset, sequence_length + 1))
+        rows = [
+            positions[start : start + mention_length]
+            if end - start >= mention_length
+            else positions[start:end] + fillers[end - start]
+            for start, end in token_spans
+        ]
+    else:  # spans pointing outside the sequence (prepare_for_model on hand-made input): the reference's formula
+        rows = [
+            list(range(start + offset, min(end, start + mention_length) + offset)) + [-1] * (mention_length - end + start)
+            for start, end in token_spans
+        ]
+    return rows, [start + offset for start in starts], [end + offset - 1 for end in ends]
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _to_python(value):
@@ -622,7 +696,13 @@ class EntityEncodingMixin:
             built.append((first_ids, second_ids, first_entity_ids, second_entity_ids, first_spans, second_spans))
         return built
 
-    def _encode_examples(
+    def _encode_examples(self, examples, batched: bool, **kwargs) -> BatchEncoding:
+        # Encoding allocates tens of thousands of small acyclic lists (one position row per entity); pausing the
+        # cyclic garbage collector meanwhile saves its repeated scans (~20% of the entity_span_classification time).
+        with _gc_paused():
+            return self._encode_examples_unpaused(examples, batched, **kwargs)
+
+    def _encode_examples_unpaused(
         self,
         examples,
         batched: bool,
@@ -887,15 +967,11 @@ class EntityEncodingMixin:
         return_overflowing_tokens,
     ) -> None:
         # Entities whose mention lost tokens to word truncation are dropped (the spans index the kept ids).
-        kept = [(entity, span) for entity, span in zip(entity_ids, token_spans) if span[1] <= len(ids)]
-        kept_ids = [entity for entity, _ in kept]
-        kept_spans = [span for _, span in kept]
+        kept_ids, kept_spans = _entities_inside(entity_ids, token_spans, len(ids))
         dropped = len(entity_ids) - len(kept_ids)
         kept_pair_ids = kept_pair_spans = None
         if pair_entity_ids is not None:
-            kept_pair = [(e, s) for e, s in zip(pair_entity_ids, pair_token_spans) if s[1] <= len(pair_ids)]
-            kept_pair_ids = [entity for entity, _ in kept_pair]
-            kept_pair_spans = [span for _, span in kept_pair]
+            kept_pair_ids, kept_pair_spans = _entities_inside(pair_entity_ids, pair_token_spans, len(pair_ids))
             dropped += len(pair_entity_ids) - len(kept_pair_ids)
         if dropped:
             logger.warning(
@@ -926,20 +1002,15 @@ class EntityEncodingMixin:
             encoded["num_truncated_entities"] = total_entities - max_entity_length
         encoded["entity_ids"] = kept_ids + kept_pair_ids if kept_pair_ids else list(kept_ids)
 
-        mention_length = self.max_mention_length
         position_rows, starts, ends = [], [], []
         for spans, offset in ((kept_spans, entity_offset), (kept_pair_spans, pair_entity_offset)):
-            if spans is None:
-                continue
-            for start, end in spans:
-                start += offset
-                end += offset
-                row = list(range(start, min(end, start + mention_length)))
-                # A span longer than max_mention_length keeps its first tokens; shorter ones are padded with -1.
-                row += [-1] * (mention_length - (end - start))
-                position_rows.append(row)
-                starts.append(start)
-                ends.append(end - 1)
+            if spans:
+                rows, span_starts, span_ends = entity_position_rows(
+                    spans, offset, self.max_mention_length, len(encoded["input_ids"])
+                )
+                position_rows += rows
+                starts += span_starts
+                ends += span_ends
         encoded["entity_position_ids"] = position_rows
         if self.task == "entity_span_classification":
             encoded["entity_start_positions"] = starts

@@ -7,6 +7,8 @@ collapsing, dummy prefix). Entity handling lives in `mluke_hf.tokenization_entit
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import os
 import re
@@ -226,6 +228,20 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         offset = self.fairseq_offset
         return [piece + offset if piece else FAIRSEQ_UNK_ID for piece in piece_ids]
 
+    def _encode_plain_texts(self, texts: list[str]) -> list[list[int]]:
+        """Word ids of texts without added tokens: one batched SentencePiece call over the distinct texts.
+
+        Span splitting yields many repeated pieces (" the", " of"); each distinct one is encoded once per call.
+        With subword sampling on (`sp_model_kwargs`), every text is encoded on its own draw.
+        """
+        if not texts:
+            return []
+        if self.sp_model_kwargs.get("enable_sampling"):
+            return [self._piece_ids_to_word_ids(ids) for ids in self.sp_model.encode(list(texts))]
+        distinct = list(dict.fromkeys(texts))
+        encoded = dict(zip(distinct, map(self._piece_ids_to_word_ids, self.sp_model.encode(distinct))))
+        return [encoded[text] for text in texts]
+
     def _added_token_regex(self):
         contents = sorted(self._added_tokens_encoder, key=len, reverse=True)
         key = tuple(contents)
@@ -262,25 +278,29 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         if split_special_tokens is None:
             split_special_tokens = self.split_special_tokens
         pattern = None if split_special_tokens else self._added_token_regex()
-        if pattern is None or not any(pattern.search(piece) for piece in pieces):
-            return [self._piece_ids_to_word_ids(ids) for ids in self.sp_model.encode(list(pieces))]
-        # Rare path: some piece holds an added token (`<mask>`, `<s>`, ...).
-        layouts: list[list[tuple[str, bool]]] = []
-        plain_texts: list[str] = []
-        for piece in pieces:
-            layout = self._split_on_added_tokens(piece) if pattern.search(piece) else [(piece, False)]
-            layouts.append(layout)
-            plain_texts.extend(part for part, is_added in layout if not is_added)
-        plain_ids = iter(self.sp_model.encode(plain_texts)) if plain_texts else iter(())
-        result = []
-        for layout in layouts:
+        if pattern is None:
+            return self._encode_plain_texts(pieces)
+        # One scan over all pieces (NUL-separated: no added token holds NUL) finds those holding an added token.
+        joined = "\0".join(pieces)
+        first_match = pattern.search(joined)
+        if first_match is None:
+            return self._encode_plain_texts(pieces)
+        piece_starts = list(itertools.accumulate((len(piece) + 1 for piece in pieces[:-1]), initial=0))
+        special = sorted(
+            {bisect.bisect_right(piece_starts, match.start()) - 1 for match in pattern.finditer(joined, first_match.start())}
+        )
+        result = self._encode_plain_texts(pieces)
+        # Rare path: cut those pieces around their added tokens (`<mask>`, `<s>`, ...), as `tokenize` does.
+        layouts = [self._split_on_added_tokens(pieces[index]) for index in special]
+        plain_ids = iter(self._encode_plain_texts([part for layout in layouts for part, added in layout if not added]))
+        for index, layout in zip(special, layouts):
             ids: list[int] = []
             for part, is_added in layout:
                 if is_added:
                     ids.append(self._added_tokens_encoder[part])
                 else:
-                    ids.extend(self._piece_ids_to_word_ids(next(plain_ids)))
-            result.append(ids)
+                    ids.extend(next(plain_ids))
+            result[index] = ids
         return result
 
     # -- special tokens -----------------------------------------------------------------------------------------------

@@ -96,6 +96,11 @@ def model_pair(plugin_class, intree_name: str, entity_aware: bool, attn_implemen
     config._attn_implementation = attn_implementation
     torch.manual_seed(seed)
     plugin = randomize_parameters(plugin_class(config), seed).eval()
+    with torch.no_grad():
+        # Peaked attention: a wrong query projection, mask or scale then shows far above the tolerance.
+        for name, parameter in plugin.named_parameters():
+            if "query" in name or "attention.self.key" in name:
+                parameter.mul_(10)
     intree = getattr(transformers, intree_name)(intree_config(config)).eval()
     result = intree.load_state_dict(plugin.state_dict(), strict=False)
     assert not result.missing_keys, result.missing_keys

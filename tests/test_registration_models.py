@@ -136,3 +136,50 @@ def test_fill_mask_pipeline_runs_the_plugin_model(tiny_checkpoint_factory):
     assert type(fill_mask.model) is mluke_hf.MLukeForMaskedLM
     predictions = fill_mask(f"Tokyo is the capital of {fill_mask.tokenizer.mask_token}.")
     assert len(predictions) == 5 and all("score" in prediction for prediction in predictions)
+
+
+def english_luke_folder(folder):
+    """A tiny English LUKE checkpoint: RoBERTa BPE files, tokenizer_class LukeTokenizer, entity-aware attention on."""
+    from mluke_hf.building import random_model_state_dict, released_config_dict, write_model_weights
+
+    folder.mkdir()
+    pieces = ["<s>", "<pad>", "</s>", "<unk>", "<mask>", "H", "e", "l", "o", "Ġ", "w", "r", "d", "He", "ll", "Ġw"]
+    vocab = {piece: index for index, piece in enumerate([*pieces, "<ent>", "<ent2>"])}
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\nH e\nl l\nĠ w\n")
+    (folder / "entity_vocab.json").write_text(json.dumps({"[PAD]": 0, "[UNK]": 1, "[MASK]": 2, "[MASK2]": 3}))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps({"tokenizer_class": "LukeTokenizer", "entity_token_1": "<ent>", "entity_token_2": "<ent2>"})
+    )
+    config = released_config_dict("base", vocab_size=len(vocab), entity_vocab_size=4)
+    del config["bert_model_name"]
+    config.update(use_entity_aware_attention=True, max_position_embeddings=40)
+    (folder / "config.json").write_text(json.dumps(config))
+    write_model_weights(folder, random_model_state_dict(config, "LukeForMaskedLM"))
+    return folder
+
+
+def test_english_luke_keeps_transformers_tokenizer_and_runs_the_plugin_model(tmp_path):
+    from transformers import AutoTokenizer
+
+    folder = english_luke_folder(tmp_path / "luke")
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    assert type(tokenizer).__name__ == "LukeTokenizer"
+    assert type(tokenizer).__module__.startswith("transformers.models.luke")
+    model = AutoModelForMaskedLM.from_pretrained(folder)
+    assert type(model) is mluke_hf.MLukeForMaskedLM and model.config.use_entity_aware_attention
+    encoding = tokenizer("Hello world", entity_spans=[(0, 5)], return_tensors="pt")
+    outputs = model(**encoding)
+    assert outputs.logits.shape == (1, encoding["input_ids"].shape[1], model.config.vocab_size)
+    assert outputs.entity_logits.shape == (1, 1, 4)
+
+
+def test_every_entity_input_is_an_explicit_forward_argument():
+    """Trainer drops dataset columns the forward signature does not name."""
+    import inspect
+
+    entity_inputs = {"entity_ids", "entity_attention_mask", "entity_token_type_ids", "entity_position_ids"}
+    for _, model_class in EXPECTED:
+        assert entity_inputs <= set(inspect.signature(model_class.forward).parameters), model_class.__name__
+    span_inputs = set(inspect.signature(mluke_hf.MLukeForEntitySpanClassification.forward).parameters)
+    assert {"entity_start_positions", "entity_end_positions", "labels"} <= span_inputs
