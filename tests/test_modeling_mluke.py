@@ -223,3 +223,21 @@ def test_no_warning_when_entity_aware_queries_are_present(caplog):
     with caplog.at_level(logging.WARNING):
         model.init_weights()
     assert "entity-aware query" not in caplog.text
+
+
+@pytest.mark.parametrize("entity_aware", [False, True], ids=["plain", "entity_aware"])
+def test_flex_attention_equals_eager_in_inference(entity_aware):
+    """Flex attention runs on CPU without autograd only, so this checks the inference forward."""
+    inputs = masked_lm_inputs()
+    for key in ("labels", "entity_labels"):
+        inputs.pop(key)
+    reference = masked_lm("eager", entity_aware).eval()
+    flex = masked_lm("eager", entity_aware).eval()
+    flex.set_attn_implementation("flex_attention")
+    assert flex.config._attn_implementation == "flex_attention"
+    with torch.no_grad():
+        expected, actual = reference(**inputs), flex(**inputs)
+    rows = inputs["attention_mask"].bool()
+    torch.testing.assert_close(actual.logits[rows], expected.logits[rows], atol=1e-5, rtol=1e-4)
+    entity_rows = inputs["entity_attention_mask"].bool()
+    torch.testing.assert_close(actual.entity_logits[entity_rows], expected.entity_logits[entity_rows], atol=1e-5, rtol=1e-4)
