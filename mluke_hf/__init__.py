@@ -44,6 +44,7 @@ from .registration import luke_checkpoints_routed, route_luke_checkpoints  # noq
 from .tokenization_mluke import MLukeTokenizer  # noqa: E402
 from .tokenization_mluke_fast import MLukeTokenizerFast  # noqa: E402
 # -- pipelines, data collator ---------------------------------------------------------------------------------------
+from .data_collator import MLukeDataCollator  # noqa: E402  (data collator, training)
 
 from .registration import register  # noqa: E402
 

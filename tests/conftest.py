@@ -11,3 +11,4 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from fixtures_tokenizer import *  # noqa: E402,F401,F403
 from fixtures_model import *  # noqa: E402,F401,F403
+from fixtures_training import *  # noqa: E402,F401,F403
