@@ -479,6 +479,21 @@ class MLukePreTrainedModel(PreTrainedModel):
                 )
 
 
+SPAN_POSITION_NAMES = ("entity_start_positions", "entity_end_positions")
+
+
+def _check_index_range(values: torch.Tensor | None, name: str, lower: int, upper: int, fix: str) -> None:
+    """ValueError naming `name` when an index falls outside [lower, upper), instead of an indexing error deep in torch.
+
+    Skipped under torch.compile, where reading the values would break the graph.
+    """
+    if values is None or values.numel() == 0 or torch.compiler.is_compiling():
+        return
+    low, high = (int(value) for value in torch.aminmax(values.detach()))
+    if low < lower or high >= upper:
+        raise ValueError(f"{name} must lie in [{lower}, {upper - 1}], got values from {low} to {high}: {fix}")
+
+
 def _check_entity_inputs(
     entity_ids: torch.Tensor | None,
     entity_position_ids: torch.Tensor | None,
@@ -566,6 +581,22 @@ class MLukeModel(MLukePreTrainedModel):
             raise ValueError("Pass exactly one of input_ids or inputs_embeds")
         batch_size, word_length = input_ids.shape if input_ids is not None else inputs_embeds.shape[:2]
         _check_entity_inputs(entity_ids, entity_position_ids, batch_size)
+        config = self.config
+        _check_index_range(input_ids, "input_ids", 0, config.vocab_size, "the tokenizer and config.vocab_size disagree")
+        _check_index_range(token_type_ids, "token_type_ids", 0, config.type_vocab_size, "see config.type_vocab_size")
+        _check_index_range(
+            entity_ids, "entity_ids", 0, config.entity_vocab_size, "the entity vocab and config.entity_vocab_size disagree"
+        )
+        _check_index_range(
+            entity_token_type_ids, "entity_token_type_ids", 0, config.type_vocab_size, "see config.type_vocab_size"
+        )
+        _check_index_range(
+            entity_position_ids,
+            "entity_position_ids",
+            -1,
+            config.max_position_embeddings,
+            "use token positions inside the sequence and -1 for padding",
+        )
 
         word_embeddings = self.embeddings(
             input_ids=input_ids, token_type_ids=token_type_ids, position_ids=position_ids, inputs_embeds=inputs_embeds
@@ -890,6 +921,8 @@ class MLukeForEntitySpanClassification(MLukePreTrainedModel):
                 f"entity_start_positions and entity_end_positions must have the shape of entity_ids "
                 f"{tuple(outputs.entity_last_hidden_state.shape[:2])}, got {tuple(entity_start_positions.shape)}"
             )
+        for name, positions in zip(SPAN_POSITION_NAMES, (entity_start_positions, entity_end_positions)):
+            _check_index_range(positions, name, 0, word_states.shape[1], "use token positions inside the sequence")
         start_states = _gather_word_states(word_states, entity_start_positions)
         end_states = _gather_word_states(word_states, entity_end_positions)
         feature_vector = torch.cat([start_states, end_states, outputs.entity_last_hidden_state], dim=2)

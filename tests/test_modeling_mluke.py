@@ -190,6 +190,34 @@ def test_bad_entity_inputs_raise_clear_errors(change, message):
         model(**batch)
 
 
+def _set_first(key: str, value: int):
+    def change(batch):
+        batch[key] = batch[key].clone()
+        batch[key].view(-1)[0] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("input_ids", TINY_CONFIG["vocab_size"]),
+        ("entity_ids", TINY_CONFIG["entity_vocab_size"]),
+        ("entity_ids", -3),
+        ("entity_position_ids", TINY_CONFIG["max_position_embeddings"]),
+        ("entity_position_ids", -2),
+        ("entity_start_positions", 9),
+        ("entity_end_positions", 100),
+    ],
+)
+def test_indices_out_of_range_raise_errors_naming_the_argument(key, value):
+    model = mluke_hf.MLukeForEntitySpanClassification(tiny_config()).eval()
+    batch = word_entity_batch()
+    _set_first(key, value)(batch)
+    with pytest.raises(ValueError, match=rf"{key} must lie in \[-?\d+, \d+\], got values from"):
+        model(**batch)
+
+
 def test_entity_heads_demand_their_inputs():
     batch = word_entity_batch(with_entities=False)
     with pytest.raises(ValueError, match="pass entity_ids"):
