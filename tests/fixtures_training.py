@@ -35,4 +35,76 @@ def write_jsonl(path: Path, records) -> Path:
     return path
 
 
-__all__ = ["DEMO_NER_DIR", "span_checkpoint", "pretrained_checkpoint", "mluke_tokenizer", "write_jsonl"]
+
+
+def demo_records(split: str, count: int, languages=("en", "de", "es", "fr", "nl")) -> list[dict]:
+    """The first `count` sentences per language of the embedded demo NER set."""
+    records = [json.loads(line) for line in (DEMO_NER_DIR / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
+    chosen = []
+    for language in languages:
+        chosen += [record for record in records if record["language"] == language][:count]
+    return chosen
+
+
+def write_conll(path: Path, records) -> Path:
+    """CoNLL-2003 layout: -DOCSTART-, then `word POS chunk tag` lines (dummy POS/chunk), blank line per sentence."""
+    from mluke_hf.ner import split_words, spans_to_bio
+
+    lines = ["-DOCSTART- -X- -X- O", ""]
+    for record in records:
+        offsets = split_words(record["text"])
+        starts = {start: index for index, (start, _) in enumerate(offsets)}
+        ends = {end: index for index, (_, end) in enumerate(offsets)}
+        spans = [(starts[entity["start"]], ends[entity["end"]], entity["label"]) for entity in record["entities"]]
+        tags = spans_to_bio(len(offsets), spans)
+        lines += [f"{record['text'][start:end]} X X {tag}" for (start, end), tag in zip(offsets, tags)] + [""]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def relation_records(records) -> list[dict]:
+    """Pairs of entities of each sentence, labelled by their types (`PER-LOC`, ...), `no_relation` for same-type pairs."""
+    pairs = []
+    for record in records:
+        entities = record["entities"]
+        for head, tail in zip(entities, entities[1:]):
+            label = "no_relation" if head["label"] == tail["label"] else f"{head['label']}-{tail['label']}"
+            pairs.append({"text": record["text"], "head": [head["start"], head["end"]],
+                          "tail": [tail["start"], tail["end"]], "label": label})  # fmt: skip
+    return pairs
+
+
+def typing_records(records, multi_label: bool = True) -> list[dict]:
+    """Each entity mention with its type; multi-label adds `named` to every mention and `person_or_place` to PER/LOC."""
+    typed = []
+    for record in records:
+        for entity in record["entities"]:
+            item = {"text": record["text"], "span": [entity["start"], entity["end"]]}
+            if multi_label:
+                item["labels"] = [entity["label"], "named"] + (["person_or_place"] if entity["label"] != "ORG" else [])
+            else:
+                item["label"] = entity["label"]
+            typed.append(item)
+    return typed
+
+
+@pytest.fixture(scope="session")
+def ner_files(tmp_path_factory) -> tuple[Path, Path]:
+    """Tiny CoNLL train/validation files from the demo set (4 + 2 sentences per language)."""
+    folder = tmp_path_factory.mktemp("ner_data")
+    return (write_conll(folder / "train.conll", demo_records("train", 4)),
+            write_conll(folder / "dev.conll", demo_records("heldout", 2)))  # fmt: skip
+
+
+__all__ = [
+    "DEMO_NER_DIR",
+    "span_checkpoint",
+    "pretrained_checkpoint",
+    "mluke_tokenizer",
+    "write_jsonl",
+    "demo_records",
+    "write_conll",
+    "relation_records",
+    "typing_records",
+    "ner_files",
+]
