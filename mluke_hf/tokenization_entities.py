@@ -121,18 +121,44 @@ def check_entity_spans(text: str, entity_spans: Any, argument: str = "entity_spa
 
 def _spans_look_valid(text: str, entity_spans: list) -> bool:
     """Fast check of the common case (tuples of two ints, 0 <= start < end <= len(text)); False means "look closer"."""
+    return _valid_span_boundaries(text, entity_spans) is not None
+
+
+def _valid_span_boundaries(text: str, entity_spans: list) -> list | None:
+    """The sorted distinct boundaries of well-formed spans (tuples of two ints, 0 <= start < end <= len(text)).
+
+    None means "look closer" (`check_entity_spans` then names the bad span). Computing the boundaries here saves
+    `split_text_at_spans` a second pass over the spans.
+    """
     if not entity_spans:
-        return True
+        return []
     if set(map(type, entity_spans)) != {tuple}:
-        return False
+        return None
     try:
-        starts, ends = zip(*entity_spans)
+        # strict: every tuple has the same length, and unpacking checks that it is 2.
+        starts, ends = zip(*entity_spans, strict=True)
         if not all(map(operator.lt, starts, ends)):
-            return False
+            return None
     except (TypeError, ValueError):  # not pairs, or values that do not compare
-        return False
-    boundaries = set(starts) | set(ends)
-    return set(map(type, boundaries)) == {int} and min(starts) >= 0 and max(ends) <= len(text)
+        return None
+    boundaries = set(starts)
+    boundaries.update(ends)
+    if set(map(type, boundaries)) != {int}:
+        return None
+    boundaries = sorted(boundaries)
+    if boundaries[0] < 0 or boundaries[-1] > len(text):
+        return None
+    return boundaries
+
+
+def checked_span_boundaries(text: str, entity_spans: Any, argument: str = "entity_spans") -> list:
+    """`check_entity_spans`, returning the sorted distinct span boundaries (for `split_text_at_spans`)."""
+    if isinstance(entity_spans, list):
+        boundaries = _valid_span_boundaries(text, entity_spans)
+        if boundaries is not None:
+            return boundaries
+    check_entity_spans(text, entity_spans, argument)
+    return sorted(set(itertools.chain.from_iterable(entity_spans)))
 
 
 def check_entities(entities: Any, entity_spans: list, argument: str = "entities", spans_argument="entity_spans"):
@@ -177,23 +203,32 @@ def check_task_spans(task: str, entity_spans: Any) -> None:
 # -- splitting text at spans ---------------------------------------------------------------------------------------
 
 
-def split_text_at_spans(text: str, entity_spans: Sequence[tuple[int, int]] | None) -> tuple[list[str], dict]:
+def split_text_at_spans(
+    text: str, entity_spans: Sequence[tuple[int, int]] | None, boundaries: Sequence[int] | None = None
+) -> tuple[list[str], dict]:
     """Cut `text` at every span boundary; return the pieces and, per boundary, the number of pieces before it.
 
     A boundary right after a space moves left by one, so the space opens the next piece (it then gets the same
-    `▁` as inside a sentence). Each piece is later encoded on its own.
+    `▁` as inside a sentence). Each piece is later encoded on its own. `boundaries` (the sorted distinct span
+    ends, as `checked_span_boundaries` gives them) saves recomputing them.
     """
     if not entity_spans:
         return [text], {}
-    boundaries = sorted(set(itertools.chain.from_iterable(entity_spans)))
-    cuts = [boundary - 1 if boundary > 0 and text[boundary - 1] == " " else boundary for boundary in boundaries]
-    # Cuts never decrease; each distinct positive cut ends one piece, the rest of the text is the last piece.
-    piece_ends = sorted(set(cuts) - {0})
-    pieces = [text[start:end] for start, end in zip([0] + piece_ends, piece_ends)]
-    pieces.append(text[piece_ends[-1] if piece_ends else 0 :])
-    pieces_before_cut = {cut: count for count, cut in enumerate(piece_ends, start=1)}
-    pieces_before_cut[0] = 0
-    return pieces, {boundary: pieces_before_cut[cut] for boundary, cut in zip(boundaries, cuts)}
+    if boundaries is None:
+        boundaries = sorted(set(itertools.chain.from_iterable(entity_spans)))
+    pieces: list[str] = []
+    pieces_before: dict = {}
+    piece_start = count = 0
+    # Cuts never decrease with the boundaries; each cut past the current piece's start closes that piece.
+    for boundary in boundaries:
+        cut = boundary - 1 if boundary > 0 and text[boundary - 1] == " " else boundary
+        if cut > piece_start:
+            pieces.append(text[piece_start:cut])
+            piece_start = cut
+            count += 1
+        pieces_before[boundary] = count
+    pieces.append(text[piece_start:])
+    return pieces, pieces_before
 
 
 class _SequencePlan:
@@ -212,14 +247,14 @@ class _SequencePlan:
         if len(piece_ids) == 1:
             ids = list(piece_ids[0])
         else:
-            ids = [token for piece in piece_ids for token in piece]
+            ids = list(itertools.chain.from_iterable(piece_ids))
         if self.entity_spans is None:
             return ids, None
-        tokens_before = [0]
-        for piece in piece_ids:
-            tokens_before.append(tokens_before[-1] + len(piece))
-        position = {boundary: tokens_before[count] for boundary, count in self.pieces_before.items()}
-        return ids, [(position[start], position[end]) for start, end in self.entity_spans]
+        tokens_before = list(itertools.accumulate(map(len, piece_ids), initial=0))
+        position = dict(zip(self.pieces_before, map(tokens_before.__getitem__, self.pieces_before.values())))
+        # (position[start], position[end]) per span, without a Python-level loop.
+        token_positions = map(position.__getitem__, itertools.chain.from_iterable(self.entity_spans))
+        return ids, list(zip(token_positions, token_positions))
 
 
 def insert_entity_markers(ids: list[int], token_span: tuple[int, int], marker_id: int) -> list[int]:
@@ -313,7 +348,7 @@ def truncate_id_sequences(
 def _entities_inside(entity_ids: list, token_spans: list, length: int) -> tuple[list, list]:
     """The entities (and their spans) whose mention ends within the first `length` tokens."""
     if not token_spans or max(map(operator.itemgetter(1), token_spans)) <= length:
-        return list(entity_ids), list(token_spans)
+        return entity_ids, token_spans  # callers copy before changing them
     kept = [(entity, span) for entity, span in zip(entity_ids, token_spans) if span[1] <= length]
     return [entity for entity, _ in kept], [span for _, span in kept]
 
@@ -338,18 +373,21 @@ def entity_position_rows(
     if offset >= 0 and min(starts) >= 0 and max(ends) <= sequence_length - offset and all(map(operator.le, starts, ends)):
         # A slice of one position list plus a prebuilt run of -1s: no per-token Python work.
         positions = list(range(offset, sequence_length + 1))
-        rows = [
-            positions[start : start + mention_length]
-            if end - start >= mention_length
-            else positions[start:end] + fillers[end - start]
-            for start, end in token_spans
-        ]
+        if max(map(operator.sub, ends, starts)) <= mention_length:
+            rows = [positions[start:end] + fillers[end - start] for start, end in token_spans]
+        else:
+            rows = [
+                positions[start : start + mention_length]
+                if end - start >= mention_length
+                else positions[start:end] + fillers[end - start]
+                for start, end in token_spans
+            ]
     else:  # spans pointing outside the sequence (prepare_for_model on hand-made input): the reference's formula
         rows = [
             list(range(start + offset, min(end, start + mention_length) + offset)) + [-1] * (mention_length - end + start)
             for start, end in token_spans
         ]
-    return rows, [start + offset for start in starts], [end + offset - 1 for end in ends]
+    return rows, list(map(offset.__add__, starts)), list(map((offset - 1).__add__, ends))
 
 
 @contextlib.contextmanager
@@ -624,13 +662,13 @@ class EntityEncodingMixin:
             return _SequencePlan([text], {}, None, None)
         if not isinstance(text, str):
             raise ValueError(f"{spans_argument} needs a str text to point into, got {type(text).__name__}")
-        check_entity_spans(text, entity_spans, spans_argument)
+        boundaries = checked_span_boundaries(text, entity_spans, spans_argument)
         check_entities(entities, entity_spans, entities_argument, spans_argument)
         if entities is None:
             entity_ids = [self.entity_mask_token_id] * len(entity_spans)
         else:
             entity_ids = [self.entity_vocab.get(name, self.entity_unk_token_id) for name in entities]
-        pieces, pieces_before = split_text_at_spans(text, entity_spans)
+        pieces, pieces_before = split_text_at_spans(text, entity_spans, boundaries)
         return _SequencePlan(pieces, pieces_before, entity_spans, entity_ids)
 
     def _plan_example(self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair):
@@ -645,12 +683,12 @@ class EntityEncodingMixin:
             raise ValueError(f"task={self.task!r} is not supported: use None or one of {list(TASKS)}")
         # Task modes build the entity sequence from the spans alone; entities and pair spans are ignored.
         check_task_spans(self.task, entity_spans)
-        check_entity_spans(text, entity_spans, "entity_spans")
+        boundaries = checked_span_boundaries(text, entity_spans, "entity_spans")
         if self.task == "entity_pair_classification":
             entity_ids = [self.entity_mask_token_id, self.entity_mask2_token_id]
         else:
             entity_ids = [self.entity_mask_token_id] * len(entity_spans)
-        pieces, pieces_before = split_text_at_spans(text, entity_spans)
+        pieces, pieces_before = split_text_at_spans(text, entity_spans, boundaries)
         if text_pair is not None:
             # The reference drops text_pair in task modes; keep its output but say so.
             logger.warning(f"text_pair is ignored when task={self.task!r}: encode the second text separately")
@@ -746,6 +784,7 @@ class EntityEncodingMixin:
             "return_overflowing_tokens": return_overflowing_tokens,
             "return_special_tokens_mask": return_special_tokens_mask,
             "verbose": verbose,
+            "cls_sep_ids": (self.cls_token_id, self.sep_token_id) if add_special_tokens else None,
         }
         if not batched:
             first_ids, second_ids, first_entity_ids, second_entity_ids, first_spans, second_spans = built[0]
@@ -880,8 +919,12 @@ class EntityEncodingMixin:
         return_overflowing_tokens: bool,
         return_special_tokens_mask: bool,
         verbose: bool,
+        cls_sep_ids: tuple[int, int] | None = None,
     ) -> dict:
-        """The unpadded encoding of one example as a dict (plus `_max_entity_length`, the budget padding uses)."""
+        """The unpadded encoding of one example as a dict (plus `_max_entity_length`, the budget padding uses).
+
+        `cls_sep_ids` saves a batch the per-example lookups of `cls_token_id` / `sep_token_id` (slow in transformers 5).
+        """
         pair = pair_ids is not None
         if return_token_type_ids and not add_special_tokens:
             raise ValueError(
@@ -910,7 +953,7 @@ class EntityEncodingMixin:
             encoded["num_truncated_tokens"] = total_len - max_length if max_length is not None else 0
 
         if add_special_tokens:
-            cls, sep = self.cls_token_id, self.sep_token_id
+            cls, sep = cls_sep_ids if cls_sep_ids is not None else (self.cls_token_id, self.sep_token_id)
             sequence = [cls] + ids + [sep] + ([sep] + pair_ids + [sep] if pair else [])
             entity_offset, pair_entity_offset = 1, len(ids) + 3
         else:

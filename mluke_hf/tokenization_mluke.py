@@ -7,8 +7,6 @@ collapsing, dummy prefix). Entity handling lives in `mluke_hf.tokenization_entit
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import json
 import os
 import re
@@ -246,13 +244,16 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         contents = sorted(self._added_tokens_encoder, key=len, reverse=True)
         key = tuple(contents)
         if self._added_token_pattern is None or self._added_token_pattern[0] != key:
-            pattern = re.compile("|".join(re.escape(content) for content in contents)) if contents else None
+            # Longest first: at each position the regex then takes the longest added token, as transformers' Trie.
+            pattern = re.compile("(" + "|".join(map(re.escape, contents)) + ")") if contents else None
             self._added_token_pattern = (key, pattern)
         return self._added_token_pattern[1]
 
     def _split_on_added_tokens(self, text: str) -> list[tuple[str, bool]]:
         """Cut text around added tokens like transformers' slow `tokenize` (with lstrip/rstrip/single_word)."""
-        parts = self.tokens_trie.split(text)
+        pattern = self._added_token_regex()
+        # The regex (C) finds the same leftmost-longest matches as `self.tokens_trie.split` (Python, per character).
+        parts = [part for part in pattern.split(text) if part] if pattern is not None else [text]
         for index, part in enumerate(parts):
             if part not in self._added_tokens_encoder:
                 continue
@@ -285,10 +286,14 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         first_match = pattern.search(joined)
         if first_match is None:
             return self._encode_plain_texts(pieces)
-        piece_starts = list(itertools.accumulate((len(piece) + 1 for piece in pieces[:-1]), initial=0))
-        special = sorted(
-            {bisect.bisect_right(piece_starts, match.start()) - 1 for match in pattern.finditer(joined, first_match.start())}
-        )
+        # A match's piece index is the number of separators before it, counted from the previous match onwards.
+        special: list[int] = []
+        index, counted_to = 0, 0
+        for match in pattern.finditer(joined, first_match.start()):
+            index += joined.count("\0", counted_to, match.start())
+            counted_to = match.start()
+            if not special or special[-1] != index:
+                special.append(index)
         result = self._encode_plain_texts(pieces)
         # Rare path: cut those pieces around their added tokens (`<mask>`, `<s>`, ...), as `tokenize` does.
         layouts = [self._split_on_added_tokens(pieces[index]) for index in special]
