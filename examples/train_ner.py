@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 import mluke_hf  # noqa: F401  (registers mLUKE with transformers)
 from mluke_hf.training import add_training_arguments, run_ner
@@ -31,7 +32,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     results = run_ner(parse_args(argv))
-    print(json.dumps(results, indent=2))
+    if os.environ.get("RANK", "0") == "0":  # one report under torchrun
+        print(json.dumps(results, indent=2))
     return results
 
 

@@ -328,6 +328,7 @@ def training_arguments(args: argparse.Namespace, **overrides):
         "use_cpu": args.use_cpu,
         "logging_steps": args.logging_steps,
         "eval_strategy": "no",
+        "eval_on_start": True,
         "save_strategy": "no",
         "report_to": "none",
         "disable_tqdm": True,
@@ -347,7 +348,10 @@ def train_and_evaluate(
     task: str,
     counts: Mapping[str, int],
 ) -> dict[str, Any]:
-    """Evaluate, train, evaluate again; save model + tokenizer and `results.json` (main process only)."""
+    """Evaluate, train, evaluate again; save model + tokenizer and `results.json` (main process only).
+
+    `training_args` must have `eval_on_start=True` (as `training_arguments` sets it) for the "before" figure.
+    """
     from transformers import Trainer
 
     trainer = Trainer(
@@ -359,8 +363,11 @@ def train_and_evaluate(
         processing_class=tokenizer,
         compute_metrics=compute_metrics,
     )
-    before = trainer.evaluate()
+    # The "before" evaluation runs inside train() (eval_on_start): calling trainer.evaluate() first would register
+    # the bare model with accelerate, which then skips the DistributedDataParallel wrap under torchrun, so ranks
+    # would train apart without syncing gradients.
     train_output = trainer.train()
+    before = next(entry for entry in trainer.state.log_history if "eval_loss" in entry)
     after = trainer.evaluate()
     results = {
         "task": task,

@@ -96,7 +96,20 @@ def ner_files(tmp_path_factory) -> tuple[Path, Path]:
             write_conll(folder / "dev.conll", demo_records("heldout", 2)))  # fmt: skip
 
 
+def logits_of(model, dataset, tokenizer):
+    """Eval-mode logits (numpy) of a `FeatureDataset`, padded entity rows included, as Trainer's predictions."""
+    import torch
+
+    from mluke_hf import MLukeDataCollator
+
+    model.eval()
+    batch = MLukeDataCollator(tokenizer)(dataset.features)
+    with torch.no_grad():
+        return model(**{key: value for key, value in batch.items() if key != "labels"}).logits.numpy()
+
+
 __all__ = [
+    "logits_of",
     "DEMO_NER_DIR",
     "span_checkpoint",
     "pretrained_checkpoint",

@@ -10,15 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from transformers import AutoTokenizer, EvalPrediction
 
 from mluke_hf import (
     AutoModelForEntityClassification,
     AutoModelForEntityPairClassification,
     AutoModelForEntitySpanClassification,
-    MLukeDataCollator,
 )
+from fixtures_training import logits_of
 from mluke_hf.ner import read_ner_file
 from mluke_hf.training import (
     RESULTS_FILE,
@@ -39,14 +38,6 @@ def load_example(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def logits_of(model, dataset, tokenizer) -> np.ndarray:
-    """Eval-mode logits of a feature dataset, padded entity rows included (as Trainer returns them)."""
-    model.eval()
-    batch = MLukeDataCollator(tokenizer)(dataset.features)
-    with torch.no_grad():
-        return model(**{key: value for key, value in batch.items() if key != "labels"}).logits.numpy()
 
 
 def check_common_results(results: dict, output_dir: Path, task: str) -> None:
