@@ -63,7 +63,35 @@ class EntitySpanOutOfRangeError(ValueError, IndexError):
     """
 
 
+class BatchLengthMismatchError(ValueError, IndexError):
+    """A per-text argument of a batch (`text_pair`, `entity_spans`, `entities`, ...) has another length than `text`.
+
+    The reference raises IndexError (or silently drops the extra items); this names the argument instead.
+    """
+
+
 # -- validation ---------------------------------------------------------------------------------------------------
+
+
+def check_batch_argument(value: Any, argument: str, batch_size: int) -> None:
+    """A per-text argument of a batch must hold one item per text."""
+    if value is None:
+        return
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{argument} must be a list with one item per text of the batch, got {type(value).__name__}")
+    if len(value) != batch_size:
+        raise BatchLengthMismatchError(
+            f"{argument} has {len(value)} items but the batch has {batch_size} texts: pass one item per text"
+        )
+
+
+def check_pair_arguments(first: Any, pair: Any, argument: str, pair_argument: str) -> None:
+    """In a batch, `*_pair` arguments are zipped with their first-text counterpart, which must then be given too."""
+    if pair is not None and first is None:
+        raise ValueError(
+            f"{pair_argument} needs {argument} in a batch: pass {argument}=[[]] * len(text) when the first texts "
+            "have no entities"
+        )
 
 
 def max_entity_length_for_task(task: str | None, max_entity_length: int) -> int:
@@ -610,6 +638,18 @@ class EntityEncodingMixin:
             **kwargs,
         }
         if isinstance(text, (list, tuple)):
+            if not text:
+                raise ValueError("text is an empty list: pass at least one text (or a str for one example)")
+            for value, argument in (
+                (text_pair, "text_pair"),
+                (entity_spans, "entity_spans"),
+                (entity_spans_pair, "entity_spans_pair"),
+                (entities, "entities"),
+                (entities_pair, "entities_pair"),
+            ):
+                check_batch_argument(value, argument, len(text))
+            check_pair_arguments(entity_spans, entity_spans_pair, "entity_spans", "entity_spans_pair")
+            check_pair_arguments(entities, entities_pair, "entities", "entities_pair")
             batch_texts = list(zip(text, text_pair)) if text_pair is not None else text
             batch_entities = None
             if entities is not None:
@@ -629,6 +669,12 @@ class EntityEncodingMixin:
         batch_entities_or_entities_pairs=None,
         **kwargs,
     ) -> BatchEncoding:
+        batch_size = len(batch_text_or_text_pairs)
+        for value, argument in (
+            (batch_entity_spans_or_entity_spans_pairs, "batch_entity_spans_or_entity_spans_pairs"),
+            (batch_entities_or_entities_pairs, "batch_entities_or_entities_pairs"),
+        ):
+            check_batch_argument(value, argument, batch_size)
         examples = []
         for index, text_or_pair in enumerate(batch_text_or_text_pairs):
             if isinstance(text_or_pair, (list, tuple)):
@@ -659,6 +705,11 @@ class EntityEncodingMixin:
     def _plan_sequence(self, text, entity_spans, entities, spans_argument, entities_argument) -> _SequencePlan:
         """Validate one sequence's spans/entities (task None) and cut its text into pieces."""
         if entity_spans is None:
+            if entities is not None:
+                # The reference drops such names silently; they cannot be placed without their mentions.
+                raise ValueError(
+                    f"{entities_argument} needs {spans_argument}: pass the (start, end) character span of each entity"
+                )
             return _SequencePlan([text], {}, None, None)
         if not isinstance(text, str):
             raise ValueError(f"{spans_argument} needs a str text to point into, got {type(text).__name__}")
@@ -675,6 +726,9 @@ class EntityEncodingMixin:
         if self.task is None:
             first = self._plan_sequence(text, entity_spans, entities, "entity_spans", "entities")
             second = None
+            if text_pair is None and (entity_spans_pair is not None or entities_pair is not None):
+                given = "entity_spans_pair" if entity_spans_pair is not None else "entities_pair"
+                raise ValueError(f"{given} belongs to the second text: pass text_pair too, or drop {given}")
             if text_pair is not None:
                 second = self._plan_sequence(text_pair, entity_spans_pair, entities_pair, "entity_spans_pair",
                                              "entities_pair")  # fmt: skip
@@ -1040,6 +1094,12 @@ class EntityEncodingMixin:
             kept_spans = kept_spans[: len(kept_ids)]
             if kept_pair_spans is not None:
                 kept_pair_spans = kept_pair_spans[: len(kept_pair_ids)]
+        elif total_entities > max_entity_length:
+            logger.warning_once(
+                f"Some examples have more entities than max_entity_length={max_entity_length} and truncation is off: "
+                "all are kept (as transformers 4.x did), so padded batches may be ragged. Pass truncation=True to keep "
+                "the first max_entity_length entities, or a larger max_entity_length."
+            )
         if return_overflowing_tokens:
             encoded["overflowing_entities"] = overflowing_entities
             encoded["num_truncated_entities"] = total_entities - max_entity_length

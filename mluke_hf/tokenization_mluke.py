@@ -7,7 +7,10 @@ collapsing, dummy prefix). Entity handling lives in `mluke_hf.tokenization_entit
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
+import operator
 import os
 import re
 from collections.abc import Mapping
@@ -286,14 +289,12 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         first_match = pattern.search(joined)
         if first_match is None:
             return self._encode_plain_texts(pieces)
-        # A match's piece index is the number of separators before it, counted from the previous match onwards.
-        special: list[int] = []
-        index, counted_to = 0, 0
-        for match in pattern.finditer(joined, first_match.start()):
-            index += joined.count("\0", counted_to, match.start())
-            counted_to = match.start()
-            if not special or special[-1] != index:
-                special.append(index)
+        # Where each piece starts in `joined` (its length plus one separator per earlier piece; texts may hold NUL
+        # themselves, so separators are not counted).
+        piece_starts = list(map(operator.add, itertools.accumulate(map(len, pieces), initial=0), itertools.count()))
+        special = sorted(
+            {bisect.bisect_right(piece_starts, match.start()) - 1 for match in pattern.finditer(joined, first_match.start())}
+        )
         result = self._encode_plain_texts(pieces)
         # Rare path: cut those pieces around their added tokens (`<mask>`, `<s>`, ...), as `tokenize` does.
         layouts = [self._split_on_added_tokens(pieces[index]) for index in special]
@@ -416,7 +417,10 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
 
     def _released_tokenizer_config(self, config: dict) -> dict:
         """Make transformers 5's tokenizer_config.json readable by 4.x too, with the released entity keys."""
-        for key in ("entity_vocab", "vocab_file", "entity_vocab_file", "model_specific_special_tokens"):
+        # Never inline the entity vocabulary (439 MB for mluke-base); load-time options are not tokenizer settings.
+        dropped = ("entity_vocab", "vocab_file", "entity_vocab_file", "model_specific_special_tokens", "is_local",
+                   "local_files_only")  # fmt: skip
+        for key in dropped:
             config.pop(key, None)
         extra = config.pop("extra_special_tokens", None)
         if extra is not None:

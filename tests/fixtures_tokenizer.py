@@ -59,7 +59,7 @@ def mluke_tokenizer_folder(tokenizer_folders, tmp_path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def mluke_tokenizer(tokenizer_folders):
+def mluke_slow_tokenizer(tokenizer_folders):
     """MLukeTokenizer on the unigram / full-vocabulary folder (shared: do not change its settings)."""
     from mluke_hf import MLukeTokenizer
 
