@@ -17,6 +17,7 @@ def register() -> None:
     _register_configs()
     _register_models()
     _register_tokenizers()
+    _register_pipelines()
 
 
 # -- configuration and models (core, issue 2) -------------------------------------------------------------------------
@@ -126,3 +127,29 @@ def _register_tokenizers() -> None:
         return
     for config_class in (MLukeConfig, LukeFormatConfig):
         AutoTokenizer.register(config_class, **tokenizer_classes, exist_ok=True)
+
+
+# -- pipelines (issue 5) ------------------------------------------------------------------------------------------------
+
+
+def _pipeline_tasks() -> list[tuple[str, type, type]]:
+    """(task name, pipeline class, model Auto class) of every entity pipeline."""
+    from . import auto, pipelines
+
+    return [
+        ("entity-span-classification", pipelines.EntitySpanClassificationPipeline,
+         auto.AutoModelForEntitySpanClassification),
+    ]
+
+
+def _register_pipelines() -> None:
+    """Make `pipeline("<entity task>", model=folder)` build mluke_hf's entity pipelines (no tokenizer argument needed).
+
+    Registering sets the pipeline's model Auto class; registering again (a second `register()` in tests) is silent.
+    """
+    from transformers.pipelines import PIPELINE_REGISTRY
+
+    for task, pipeline_class, auto_class in _pipeline_tasks():
+        if PIPELINE_REGISTRY.supported_tasks.get(task, {}).get("impl") is pipeline_class:
+            continue
+        PIPELINE_REGISTRY.register_pipeline(task, pipeline_class=pipeline_class, pt_model=auto_class, type="text")

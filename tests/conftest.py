@@ -12,3 +12,4 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from fixtures_tokenizer import *  # noqa: E402,F401,F403
 from fixtures_model import *  # noqa: E402,F401,F403
 from fixtures_training import *  # noqa: E402,F401,F403
+from fixtures_pipelines import *  # noqa: E402,F401,F403

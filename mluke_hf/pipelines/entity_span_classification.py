@@ -1,0 +1,115 @@
+"""`entity-span-classification`: named-entity recognition the LUKE way (span classification + greedy decoding).
+
+```python
+import mluke_hf
+from transformers import pipeline
+
+ner = pipeline("entity-span-classification", model="studio-ousia/mluke-large-lite-finetuned-conll-2003")
+ner("Barack Obama visited Tokyo.")
+# [{"entity_group": "PER", "score": 0.99, "word": "Barack Obama", "start": 0, "end": 12}, ...]
+```
+
+How a text is decoded (see `mluke_hf.ner`): the text is split into words (`split_words`); every span of up to
+`max_mention_length` whole words is a candidate, given to the model as a `[MASK]` entity; candidates are grouped in
+chunks of `max_entity_length` over the same words, and texts longer than the model's window are cut into sliding
+windows with context on both sides (each candidate is decided in the window whose core holds its first word). Each
+candidate gets its best label; those that are not `O` compete by logit, best first, and a candidate is kept only if
+it overlaps no kept one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..ner import OUTSIDE_LABEL, decode_greedy, encode_span_features, model_max_tokens, split_words
+from .base import EntityPipeline
+
+# The recipe of the released NER model and of `mluke_hf.training.ner_features`.
+DEFAULT_MAX_MENTION_LENGTH = 16
+
+
+class EntitySpanClassificationPipeline(EntityPipeline):
+    """Named entities of texts, as character spans with labels, from an entity span classification model.
+
+    Call: `ner(text)`, `ner({"text": text})`, `ner([text, ...])` (batched). Each result is a list, in text order, of
+    `{"entity_group", "score", "word", "start", "end"}` like token-classification's aggregated output: `start`/`end`
+    are character offsets into the text, `word` is `text[start:end]`, `score` is the softmax probability of the label.
+
+    Parameters (at construction or per call):
+        max_mention_length: longest candidate span, in words (default 16).
+        max_entity_length: candidate spans per model input (default: the tokenizer's, 32 for released checkpoints).
+        max_tokens: word tokens per model window (default: what the model's position table holds, 510).
+        ignore_labels: labels never reported (default `["O"]`).
+        batch_size: model inputs per forward pass (default 8).
+    """
+
+    def _sanitize_parameters(
+        self,
+        max_mention_length: int | None = None,
+        max_entity_length: int | None = None,
+        max_tokens: int | None = None,
+        ignore_labels: list[str] | None = None,
+        **unknown,
+    ):
+        if unknown:
+            raise TypeError(f"entity-span-classification got unexpected arguments {sorted(unknown)}")
+        preprocess = {}
+        for name, value in (
+            ("max_mention_length", max_mention_length),
+            ("max_entity_length", max_entity_length),
+            ("max_tokens", max_tokens),
+        ):
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise ValueError(f"{name} must be a positive int, got {value!r}")
+                preprocess[name] = value
+        postprocess = {}
+        if ignore_labels is not None:
+            if isinstance(ignore_labels, str) or not all(isinstance(label, str) for label in ignore_labels):
+                raise TypeError(f"ignore_labels must be a list of label names, got {ignore_labels!r}")
+            postprocess["ignore_labels"] = list(ignore_labels)
+        return preprocess, {}, postprocess
+
+    def preprocess(
+        self,
+        inputs: dict,
+        max_mention_length: int = DEFAULT_MAX_MENTION_LENGTH,
+        max_entity_length: int | None = None,
+        max_tokens: int | None = None,
+    ) -> dict[str, Any]:
+        text = inputs["text"]
+        if max_entity_length is None:
+            max_entity_length = getattr(self.tokenizer, "max_entity_length", None) or 32
+        if max_tokens is None:
+            max_tokens = model_max_tokens(self.tokenizer, self.model.config)
+        features = encode_span_features(
+            self.tokenizer, text, split_words(text), max_mention_length, max_entity_length, max_tokens
+        )
+        return {
+            "text": text,
+            "features": [feature.encoding for feature in features],
+            "spans": [feature.spans for feature in features],
+        }
+
+    def postprocess(self, prepared: dict, ignore_labels: list[str] | None = None) -> list[dict[str, Any]]:
+        ignored = set([OUTSIDE_LABEL] if ignore_labels is None else ignore_labels)
+        id2label = self.model.config.id2label
+        text = prepared["text"]
+        candidates = []
+        for output, spans in zip(prepared["outputs"], prepared["spans"]):
+            logits = output["logits"][: len(spans)].float()
+            probabilities = torch.softmax(logits, dim=-1)
+            best_logits, best_labels = logits.max(dim=-1)
+            for (start_word, end_word, start, end), logit, label_id, row in zip(
+                spans, best_logits.tolist(), best_labels.tolist(), probabilities
+            ):
+                label = id2label[label_id]
+                if label in ignored:
+                    continue
+                # LUKE ranks spans by logit; the reported score is the label's probability.
+                entity = {"entity_group": label, "score": row[label_id].item(), "word": text[start:end],
+                          "start": start, "end": end}
+                candidates.append((logit, start_word, end_word, entity))
+        return [entity for _, _, _, entity in decode_greedy(candidates)]
