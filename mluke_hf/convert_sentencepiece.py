@@ -46,6 +46,11 @@ def load_sentencepiece_proto(model_path: str | os.PathLike):
     return proto
 
 
+def is_unigram_model(model_path: str | os.PathLike) -> bool:
+    """Whether a SentencePiece model file is a unigram model (False for BPE)."""
+    return load_sentencepiece_proto(model_path).trainer_spec.model_type == _UNIGRAM
+
+
 def _check_supported(proto) -> None:
     trainer, spec = proto.trainer_spec, proto.normalizer_spec
     if trainer.model_type not in (_UNIGRAM, _BPE):
@@ -222,6 +227,10 @@ class GraphemeRepair:
         processor = spm.SentencePieceProcessor(model_proto=proto.SerializeToString())
         return cls(processor, normalizers.Precompiled(charsmap))
 
+    def normalize(self, text: str) -> str:
+        """SentencePiece's charsmap normalisation of `text` (no whitespace handling, no dummy prefix)."""
+        return self._processor.normalize(text)
+
     def _replacement(self, cluster: str) -> str | None:
         if cluster in self._cache:
             return self._cache[cluster]
@@ -326,20 +335,53 @@ def may_tie(text: str) -> bool:
 
 
 class _SentencePieceSplitter:
-    """Custom pre-tokenizer: cut each (already normalised) word into the pieces SentencePiece itself chooses."""
+    """Custom pre-tokenizer: cut each (already normalised) word where SentencePiece itself cuts the whole text.
+
+    SentencePiece segments a text (each stretch between added tokens) in one Viterbi pass whose float32 score sums
+    depend on everything before a word, so words are cut as part of their stretch, not on their own: the first pass
+    collects the words, the second cuts each one at the piece boundaries of its stretch.
+    """
 
     def __init__(self, processor):
         self._processor = processor
 
-    def _split(self, index, normalized):
-        pieces, position = [], 0
-        for piece in self._processor.encode(str(normalized), out_type=str):
-            pieces.append(normalized[position : position + len(piece)])
-            position += len(piece)
-        return pieces
+    def _boundaries(self, pretok) -> list[list[int]]:
+        """For each word (split without a token) in order, the cut positions inside it."""
+        cuts: list[list[int]] = []
+        stretch: list[str] = []
+
+        def flush():
+            if not stretch:
+                return
+            boundaries, position = set(), 0
+            for piece in self._processor.encode("".join(stretch), out_type=str):
+                position += len(piece)
+                boundaries.add(position)
+            start = 0
+            for word in stretch:
+                cuts.append(sorted(cut - start for cut in boundaries if start < cut < start + len(word)))
+                start += len(word)
+            stretch.clear()
+
+        for word, _, tokens in pretok.get_splits(offset_referential="normalized", offset_type="char"):
+            if tokens:
+                flush()
+            else:
+                stretch.append(word)
+        flush()
+        return cuts
 
     def pre_tokenize(self, pretok) -> None:
-        pretok.split(self._split)
+        remaining = iter(self._boundaries(pretok))
+
+        def cut(index, normalized):
+            pieces, previous = [], 0
+            for position in [*next(remaining), len(str(normalized))]:
+                pieces.append(normalized[previous:position])
+                previous = position
+            return pieces
+
+        pretok.split(cut)
 
 
 def exact_sentencepiece_tokenizer(tokenizer: Tokenizer, model_path: str | os.PathLike) -> Tokenizer:
@@ -348,9 +390,10 @@ def exact_sentencepiece_tokenizer(tokenizer: Tokenizer, model_path: str | os.Pat
     The Rust Unigram runs the same search as SentencePiece but adds scores in float64 where SentencePiece uses
     float32; on ties between permutations of the same pieces (`"3"+"33"` vs `"33"+"3"`) float32 rounding decides in
     SentencePiece, so the two can pick different segmentations. This copy keeps normaliser, added tokens and
-    post-processor, and cuts each normalised word with SentencePiece (normalisation switched off, the text is already
-    normalised), then looks the pieces up (WordLevel). About four times slower than the Rust model; used only for
-    texts where `may_tie` holds and the Rust ids differ. Holds a Python pre-tokenizer: never saved.
+    post-processor, and cuts the normalised text with SentencePiece (normalisation switched off, the text is already
+    normalised), then looks the pieces up (WordLevel); each piece is a word of its own for `word_ids()`. Several times
+    slower than the Rust model: `MLukeTokenizerFast` uses it only for texts where `may_tie` holds. Holds a Python
+    pre-tokenizer: never saved.
     """
     import sentencepiece as spm
 

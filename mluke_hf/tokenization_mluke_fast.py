@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from collections.abc import Mapping
 from shutil import copyfile
 from typing import Any
 
 from tokenizers import Tokenizer
-from transformers.tokenization_utils_base import AddedToken, BatchEncoding
+from transformers.tokenization_utils_base import AddedToken, BatchEncoding, TruncationStrategy
 from transformers.tokenization_utils_tokenizers import TokenizersBackend
 from transformers.utils import logging
 
-from .convert_sentencepiece import GraphemeRepair, convert_sentencepiece
+from .convert_sentencepiece import (
+    GraphemeRepair,
+    convert_sentencepiece,
+    exact_sentencepiece_tokenizer,
+    is_unigram_model,
+    may_tie,
+)
 from .entity_vocab import load_entity_vocab, save_entity_vocab
 from .tokenization_entities import EntityEncodingMixin, check_text_input, split_text_at_spans
 from .tokenization_mluke import ENTITY_TOKEN_ARGUMENTS, MLukeTokenizer, _as_added_token
@@ -70,6 +77,24 @@ def _check_plain_input(text: Any, argument: str, is_split_into_words: bool) -> N
             f"{type(text).__name__}; pass plain strings with is_split_into_words=False"
         )
     check_text_input(text, argument)
+
+
+def _attaches_to_previous(character: str) -> bool:
+    """Marks, format and control characters (not whitespace): what a normaliser composes into or deletes after the
+    character before it."""
+    return not character.isspace() and unicodedata.category(character)[0] in "MC"
+
+
+def _cover_gaps(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Extend each span over the characters after it that no token covers when they are marks, format or control
+    characters: the normaliser folded them into the token before (`"a\u0308"` -> `"ä"`) or deleted them."""
+    covered = []
+    for index, (start, end) in enumerate(spans):
+        limit = spans[index + 1][0] if index + 1 < len(spans) else len(text)
+        while end < limit and _attaches_to_previous(text[end]):
+            end += 1
+        covered.append((start, end))
+    return covered
 
 
 def _strip_leading_space(text: str, span: tuple[int, int]) -> tuple[int, int]:
@@ -180,6 +205,9 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         self.sp_model_kwargs = {} if sp_model_kwargs is None else sp_model_kwargs
         has_model = vocab_file is not None and os.path.isfile(vocab_file)
         self._grapheme_repair = GraphemeRepair.from_model_file(vocab_file) if has_model else None
+        # Unigram ties (see `_tie_safe_backend`): only a model file lets SentencePiece itself settle them.
+        self._settles_ties = has_model and is_unigram_model(vocab_file)
+        self._exact_backend: tuple[tuple[int, int], Tokenizer] | None = None
 
         self._init_entity_attributes(
             load_entity_vocab(entity_vocab_file),
@@ -238,9 +266,48 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         return super().convert_ids_to_tokens(ids, skip_special_tokens=skip_special_tokens)
 
     def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False, **kwargs) -> list[str]:
-        """Tokens as `MLukeTokenizer.tokenize` names them (the backend would name unknown tokens by their text)."""
-        encoding = self._encode_plus(text=text, text_pair=pair, add_special_tokens=add_special_tokens, **kwargs)
-        return self.convert_ids_to_tokens(encoding["input_ids"])
+        """Tokens as `MLukeTokenizer.tokenize` names them: an unknown piece by its text (as SentencePiece names it)
+        rather than `<unk>`."""
+        encoded = self._encode_plus(text=text, text_pair=pair, add_special_tokens=add_special_tokens, **kwargs)
+        tokens = self.convert_ids_to_tokens(encoded["input_ids"])
+        if self.unk_token_id not in encoded["input_ids"] or not encoded.encodings:
+            return tokens
+        offsets = self._encode_plus(
+            text=text, text_pair=pair, add_special_tokens=add_special_tokens, return_offsets_mapping=True, **kwargs
+        )["offset_mapping"]
+        encoding = encoded.encodings[0]
+        names = {}
+        for sequence, source in enumerate((text, pair)):
+            indices = [index for index, value in enumerate(encoding.sequence_ids) if value == sequence]
+            if not indices or not isinstance(source, str):
+                continue
+            unknown = [index for index in indices if encoding.ids[index] == self.unk_token_id]
+            added = [offsets[index] for index in indices if encoding.ids[index] in self._added_ids()]
+            for index, name in zip(unknown, self._unknown_piece_names(source, added)):
+                names[index] = name
+        return [names.get(index, token) for index, token in enumerate(tokens)]
+
+    def _added_ids(self) -> set[int]:
+        return {index for index in self.added_tokens_decoder if index != self.unk_token_id}
+
+    def _unknown_piece_names(self, text: str, added_spans: list[tuple[int, int]]) -> list[str]:
+        """SentencePiece's names of the unknown pieces of `text`, in order; the text is cut at added tokens first, as
+        `MLukeTokenizer` does (the ids already agree, so the n-th `<unk>` is the n-th unknown piece)."""
+        import sentencepiece as spm
+
+        if not (self.vocab_file and os.path.isfile(self.vocab_file)):
+            return []
+        if getattr(self, "_sentencepiece", None) is None:
+            self._sentencepiece = spm.SentencePieceProcessor(model_file=self.vocab_file, **self.sp_model_kwargs)
+        names, position = [], 0
+        for start, end in [*sorted(added_spans), (len(text), len(text))]:
+            chunk = text[position:start]
+            position = max(position, end)
+            processor = self._sentencepiece
+            for piece, piece_id in zip(processor.encode(chunk, out_type=str), processor.encode(chunk)):
+                if piece_id == processor.unk_id():
+                    names.append(piece)
+        return names
 
     # -- entry points -----------------------------------------------------------------------------------------------
 
@@ -311,6 +378,9 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         batched = isinstance(text, (list, tuple)) and (
             not is_split_into_words or (len(text) > 0 and isinstance(text[0], (list, tuple)))
         )
+        if not batched and text_pair is not None and len(text_pair) == 0:
+            # The backend reads an empty second text as "no pair"; MLukeTokenizer gives `<s> A </s></s></s>`.
+            return self._encode_one_pair_as_batch(text, text_pair, **kwargs)
         texts = list(text) if batched else [text]
         pairs = (list(text_pair) if batched else [text_pair]) if text_pair is not None else None
         regions: dict = {}
@@ -320,10 +390,29 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             if regions:
                 text = new_texts if batched else new_texts[0]
                 text_pair = None if new_pairs is None else (new_pairs if batched else new_pairs[0])
+        sequences = texts + (pairs or [])
+        backend = self._tie_safe_backend(
+            [word for sequence in sequences for word in sequence] if is_split_into_words else sequences
+        )
+        if backend is not self._tokenizer:
+            # A text where unigram segmentations can tie: SentencePiece itself segments this call.
+            original, self._tokenizer = self._tokenizer, backend
+            try:
+                return self._encode_plain_on_backend(text, text_pair, texts, pairs, regions, **kwargs)
+            finally:
+                self._tokenizer = original
+        return self._encode_plain_on_backend(text, text_pair, texts, pairs, regions, **kwargs)
+
+    def _encode_plain_on_backend(self, text, text_pair, texts, pairs, regions, **kwargs) -> BatchEncoding:
+        """`TokenizersBackend._encode_plus`, with offsets mapped back to the caller's text when asked for."""
+        is_split_into_words = kwargs.get("is_split_into_words", False)
+        batched = isinstance(text, (list, tuple)) and (
+            not is_split_into_words or (len(text) > 0 and isinstance(text[0], (list, tuple)))
+        )
         if not kwargs.get("return_offsets_mapping"):
-            return TokenizersBackend._encode_plus(self, text, text_pair, **kwargs)
+            return self._backend_encode_plus(text, text_pair, **kwargs)
         return_tensors = kwargs.pop("return_tensors", None)
-        encoded = TokenizersBackend._encode_plus(self, text, text_pair, **kwargs)
+        encoded = self._backend_encode_plus(text, text_pair, **kwargs)
         single_row = not batched and not kwargs.get("return_overflowing_tokens")
         rows = [encoded["offset_mapping"]] if single_row else encoded["offset_mapping"]
         samples = encoded.get("overflow_to_sample_mapping", list(range(len(rows))))
@@ -343,13 +432,52 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
                     span = GraphemeRepair.restore([span], regions[key])[0]
                 source = sources[sequence][sample]
                 new_row.append(_strip_leading_space(source[word] if is_split_into_words else source, span))
-            fixed.append(new_row)
+            fixed.append(self._cover_row_gaps(new_row, sequence_ids, word_ids, sample, sources, is_split_into_words))
         encoded["offset_mapping"] = fixed[0] if single_row else fixed
         # With tensors, one text still gets a batch axis (as the backend gives it).
         prepend = single_row and return_tensors is not None
         return BatchEncoding(
             dict(encoded), encoding=encoded.encodings, tensor_type=return_tensors, prepend_batch_axis=prepend
         )
+
+    @staticmethod
+    def _cover_row_gaps(row, sequence_ids, word_ids, sample, sources, is_split_into_words):
+        """`_cover_gaps` over each text (or pre-split word) of one row."""
+        groups: dict = {}
+        for index, sequence in enumerate(sequence_ids):
+            if sequence is not None:
+                groups.setdefault((sequence, word_ids[index] if is_split_into_words else None), []).append(index)
+        row = list(row)
+        for (sequence, word), indices in groups.items():
+            source = sources[sequence][sample]
+            source = source[word] if is_split_into_words else source
+            for index, span in zip(indices, _cover_gaps(source, [row[index] for index in indices])):
+                row[index] = span
+        return row
+
+    def _encode_one_pair_as_batch(self, text, text_pair, **kwargs) -> BatchEncoding:
+        """Encode one (text, text_pair) as a batch of one, and give it back in the single-input layout."""
+        encoded = self._encode_plain([text], [text_pair], **kwargs)
+        if kwargs.get("return_tensors") is not None or kwargs.get("return_overflowing_tokens"):
+            return encoded  # these keep the batch axis for one input too
+        return BatchEncoding({key: value[0] for key, value in encoded.items()}, encoding=encoded.encodings)
+
+    def _backend_encode_plus(self, text, text_pair, **kwargs) -> BatchEncoding:
+        """`TokenizersBackend._encode_plus`; a pair that `only_first`/`only_second` cannot cut to `max_length` comes
+        back whole with an error logged, as from `MLukeTokenizer` (the Rust backend would raise a bare Exception)."""
+        try:
+            return TokenizersBackend._encode_plus(self, text, text_pair, **kwargs)
+        except Exception as error:  # tokenizers raises a plain Exception here
+            if not str(error).startswith("Truncation error") or text_pair is None:
+                raise
+        strategy, max_length = kwargs.get("truncation_strategy"), kwargs.get("max_length")
+        strategy = getattr(strategy, "value", strategy)
+        logger.error(
+            f"truncation={strategy!r} cannot cut this pair to max_length={max_length}: the sequence it may cut is too "
+            "short; the pair is returned untruncated. Use truncation='longest_first' or a larger max_length."
+        )
+        kwargs["truncation_strategy"] = TruncationStrategy.DO_NOT_TRUNCATE
+        return TokenizersBackend._encode_plus(self, text, text_pair, **kwargs)
 
     def _repair_sequences(self, sequences, sequence_index: int, is_split_into_words: bool, regions: dict) -> list:
         """Rewrite the clusters `GraphemeRepair` fixes; remember each rewritten text's regions by (sample, seq, word)."""
@@ -384,14 +512,59 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             backend.encode_special_tokens = split_special_tokens
         repair = self._grapheme_repair
         repaired, maps = repair.repair_texts(pieces) if repair is not None else (pieces, None)
+        exact = self._tie_safe_backend(pieces)
+        if exact is not backend:
+            return self._encode_pieces_settling_ties(pieces, repaired, maps, backend, exact, with_offsets)
         if not with_offsets:
             return [encoding.ids for encoding in backend.encode_batch_fast(repaired, add_special_tokens=False)], None
         encodings = backend.encode_batch(repaired, add_special_tokens=False)
         offsets = [encoding.offsets for encoding in encodings]
         if maps:
             offsets = [repair.restore(row, maps.get(index)) for index, row in enumerate(offsets)]
-        offsets = [[_strip_leading_space(piece, span) for span in row] for piece, row in zip(pieces, offsets)]
+        offsets = [
+            _cover_gaps(piece, [_strip_leading_space(piece, span) for span in row])
+            for piece, row in zip(pieces, offsets)
+        ]
         return [encoding.ids for encoding in encodings], offsets
+
+    def _encode_pieces_settling_ties(self, pieces, repaired, maps, backend, exact, with_offsets):
+        """As `_backend_encode_pieces`; the pieces where unigram ties can occur get SentencePiece's segmentation."""
+        exact.encode_special_tokens = backend.encode_special_tokens
+        tied = [index for index, piece in enumerate(pieces) if may_tie(piece)]
+        tied_set = set(tied)
+        rest = [index for index in range(len(pieces)) if index not in tied_set]
+        encodings = [None] * len(pieces)
+        for indices, tokenizer in ((rest, backend), (tied, exact)):
+            if indices:
+                batch = tokenizer.encode_batch([repaired[index] for index in indices], add_special_tokens=False)
+                for index, encoding in zip(indices, batch):
+                    encodings[index] = encoding
+        ids = [encoding.ids for encoding in encodings]
+        if not with_offsets:
+            return ids, None
+        offsets = [encoding.offsets for encoding in encodings]
+        if maps:
+            offsets = [self._grapheme_repair.restore(row, maps.get(index)) for index, row in enumerate(offsets)]
+        return ids, [
+            _cover_gaps(piece, [_strip_leading_space(piece, span) for span in row])
+            for piece, row in zip(pieces, offsets)
+        ]
+
+    def _tie_safe_backend(self, texts) -> Tokenizer:
+        """The backend to encode `texts` with: the Rust one, or (unigram models, a text where `may_tie` holds) a copy
+        whose segmentation is SentencePiece's own.
+
+        Rust's Unigram sums piece scores in float64, SentencePiece in float32; where two segmentations that are
+        permutations of the same pieces (`"3"+"33"` and `"33"+"3"` inside `"333"`) tie, float32 rounding decides in
+        SentencePiece and the two can differ. Such ties need a unit repeated three times or more, which `may_tie`
+        detects; the copy is several times slower, so only those calls use it. It is rebuilt when tokens are added.
+        """
+        if not self._settles_ties or not any(isinstance(text, str) and may_tie(text) for text in texts):
+            return self._tokenizer
+        key = (self._tokenizer.get_vocab_size(with_added_tokens=True), len(self._tokenizer.get_added_tokens_decoder()))
+        if self._exact_backend is None or self._exact_backend[0] != key:
+            self._exact_backend = (key, exact_sentencepiece_tokenizer(self._tokenizer, self.vocab_file))
+        return self._exact_backend[1]
 
     def _encode_text_pieces(self, pieces: list[str], split_special_tokens: bool | None = None) -> list[list[int]]:
         """Word ids of each piece on its own (the backend primitive of `EntityEncodingMixin`), one Rust call."""
