@@ -260,15 +260,29 @@ def split_text_at_spans(
 
 
 class _SequencePlan:
-    """One text (first or second sequence) cut into pieces, waiting for the pieces' ids."""
+    """One text (first or second sequence) cut into pieces, waiting for the pieces' ids.
 
-    __slots__ = ("pieces", "pieces_before", "entity_spans", "entity_ids")
+    `span_piece_counts` lists, for each span's start then end, the number of pieces before that boundary: the token
+    position of the boundary is the number of tokens in those pieces.
+    """
+
+    __slots__ = ("pieces", "span_piece_counts", "entity_spans", "entity_ids")
 
     def __init__(self, pieces, pieces_before, entity_spans, entity_ids):
         self.pieces = pieces
-        self.pieces_before = pieces_before
         self.entity_spans = entity_spans
         self.entity_ids = entity_ids
+        self.span_piece_counts = (
+            list(map(pieces_before.__getitem__, itertools.chain.from_iterable(entity_spans)))
+            if entity_spans
+            else []
+        )
+
+    def token_bounds(self, piece_ids: list[list[int]], offset: int = 0) -> tuple[list[int], list[int]]:
+        """Token start and end (exclusive) of each span, counted from `offset`."""
+        tokens_before = list(itertools.accumulate(map(len, piece_ids), initial=offset))
+        bounds = list(map(tokens_before.__getitem__, self.span_piece_counts))
+        return bounds[0::2], bounds[1::2]
 
     def assemble(self, piece_ids: list[list[int]]) -> tuple[list[int], list[tuple[int, int]] | None]:
         """Concatenate the pieces' ids; map each character span to its token span."""
@@ -278,11 +292,7 @@ class _SequencePlan:
             ids = list(itertools.chain.from_iterable(piece_ids))
         if self.entity_spans is None:
             return ids, None
-        tokens_before = list(itertools.accumulate(map(len, piece_ids), initial=0))
-        position = dict(zip(self.pieces_before, map(tokens_before.__getitem__, self.pieces_before.values())))
-        # (position[start], position[end]) per span, without a Python-level loop.
-        token_positions = map(position.__getitem__, itertools.chain.from_iterable(self.entity_spans))
-        return ids, list(zip(token_positions, token_positions))
+        return ids, list(zip(*self.token_bounds(piece_ids)))
 
 
 def insert_entity_markers(ids: list[int], token_span: tuple[int, int], marker_id: int) -> list[int]:
@@ -396,26 +406,31 @@ def entity_position_rows(
     """
     if not token_spans:
         return [], [], []
-    fillers = _minus_one_fillers(mention_length)
     starts, ends = zip(*token_spans)
     if offset >= 0 and min(starts) >= 0 and max(ends) <= sequence_length - offset and all(map(operator.le, starts, ends)):
-        # A slice of one position list plus a prebuilt run of -1s: no per-token Python work.
-        positions = list(range(offset, sequence_length + 1))
-        if max(map(operator.sub, ends, starts)) <= mention_length:
-            rows = [positions[start:end] + fillers[end - start] for start, end in token_spans]
-        else:
-            rows = [
-                positions[start : start + mention_length]
-                if end - start >= mention_length
-                else positions[start:end] + fillers[end - start]
-                for start, end in token_spans
-            ]
+        rows = _position_rows(list(range(offset, sequence_length + 1)), starts, ends, mention_length)
     else:  # spans pointing outside the sequence (prepare_for_model on hand-made input): the reference's formula
         rows = [
             list(range(start + offset, min(end, start + mention_length) + offset)) + [-1] * (mention_length - end + start)
             for start, end in token_spans
         ]
     return rows, list(map(offset.__add__, starts)), list(map((offset - 1).__add__, ends))
+
+
+def _position_rows(positions: list[int], starts: Sequence[int], ends: Sequence[int], mention_length: int) -> list:
+    """Rows `positions[start:end]` cut to `mention_length` and padded with -1 (spans inside `positions`).
+
+    A slice of one position list plus a prebuilt run of -1s: no per-token Python work.
+    """
+    fillers = _minus_one_fillers(mention_length)
+    if not starts or max(map(operator.sub, ends, starts)) <= mention_length:
+        return [positions[start:end] + fillers[end - start] for start, end in zip(starts, ends)]
+    return [
+        positions[start : start + mention_length]
+        if end - start >= mention_length
+        else positions[start:end] + fillers[end - start]
+        for start, end in zip(starts, ends)
+    ]
 
 
 @contextlib.contextmanager
@@ -765,28 +780,79 @@ class EntityEncodingMixin:
             return ids, [(head[0] + 2, head[1] + 4), (tail[0], tail[1] + 2)]
         return ids, token_spans
 
-    def _build_sequences(self, examples, tokenize_kwargs):
-        """Plan every example, encode all pieces of the batch in one backend call, assemble ids and token spans."""
+    def _encode_unpadded(self, examples, tokenize_kwargs, options) -> list[dict]:
+        """Plan every example, encode all pieces of the batch in one backend call, build each unpadded encoding."""
         plans = [self._plan_example(*example) for example in examples]
-        pieces = [piece for plan in plans for part in plan if part is not None for piece in part.pieces]
+        pieces = list(itertools.chain.from_iterable(part.pieces for plan in plans for part in plan if part is not None))
         piece_ids = self._encode_text_pieces(pieces, **tokenize_kwargs) if pieces else []
-        built = []
+        simple = self._simple_layout_applies(options)
+        max_entity_length = options["max_entity_length"] or self.max_entity_length
+        encodings = []
         cursor = 0
         for first_plan, second_plan in plans:
-            sequences = []
-            for part in (first_plan, second_plan):
-                if part is None:
-                    sequences.append((None, None, None))
+            first_piece_ids = piece_ids[cursor : cursor + len(first_plan.pieces)]
+            cursor += len(first_plan.pieces)
+            if second_plan is None and simple:
+                encoded = self._encode_simple_layout(first_plan, first_piece_ids, max_entity_length, options)
+                if encoded is not None:
+                    encodings.append(encoded)
                     continue
-                count = len(part.pieces)
-                ids, token_spans = part.assemble(piece_ids[cursor : cursor + count])
-                cursor += count
-                sequences.append((ids, part.entity_ids, token_spans))
-            (first_ids, first_entity_ids, first_spans), (second_ids, second_entity_ids, second_spans) = sequences
+            first_ids, first_spans = first_plan.assemble(first_piece_ids)
+            second_ids = second_spans = second_entity_ids = None
+            if second_plan is not None:
+                second_ids, second_spans = second_plan.assemble(piece_ids[cursor : cursor + len(second_plan.pieces)])
+                second_entity_ids = second_plan.entity_ids
+                cursor += len(second_plan.pieces)
             if self.task in ("entity_classification", "entity_pair_classification"):
                 first_ids, first_spans = self._apply_task_markers(first_ids, first_spans)
-            built.append((first_ids, second_ids, first_entity_ids, second_entity_ids, first_spans, second_spans))
-        return built
+            encodings.append(
+                self._prepare_entity_encoding(
+                    first_ids, second_ids, first_plan.entity_ids, second_entity_ids, first_spans, second_spans, **options
+                )
+            )
+        return encodings
+
+    def _simple_layout_applies(self, options: dict) -> bool:
+        """Whether single texts of this call may take `_encode_simple_layout` (no markers, no optional outputs)."""
+        return_token_type_ids = options["return_token_type_ids"]
+        if return_token_type_ids is None:
+            return_token_type_ids = "token_type_ids" in self.model_input_names
+        return (
+            options["add_special_tokens"]
+            and not return_token_type_ids
+            and not options["return_overflowing_tokens"]
+            and not options["return_special_tokens_mask"]
+            and self.task in (None, "entity_span_classification")
+        )
+
+    def _encode_simple_layout(self, plan: _SequencePlan, piece_ids, max_entity_length: int, options) -> dict | None:
+        """`<s> text </s>` with its entities, when nothing is truncated: the hot path of entity_span_classification.
+
+        Gives what `_prepare_entity_encoding` gives for such an example (the golden suite runs both paths) without
+        building token-span tuples; None when the example needs that general path.
+        """
+        cls_id, sep_id = options["cls_sep_ids"]
+        ids = [cls_id, *itertools.chain.from_iterable(piece_ids), sep_id]
+        max_length = options["max_length"]
+        if options["truncation_strategy"] != TruncationStrategy.DO_NOT_TRUNCATE and max_length and len(ids) > max_length:
+            return None
+        entity_ids = plan.entity_ids
+        if entity_ids is not None and len(entity_ids) > max_entity_length:
+            return None
+        encoded: dict[str, Any] = {"input_ids": ids}
+        if entity_ids is not None:
+            encoded["entity_ids"] = entity_ids
+            # Positions count from `<s>`: the token after it is position 1.
+            starts, ends = plan.token_bounds(piece_ids, offset=1)
+            encoded["entity_position_ids"] = _position_rows(
+                list(range(len(ids))), starts, ends, self.max_mention_length
+            )
+            if self.task == "entity_span_classification":
+                encoded["entity_start_positions"] = starts
+                encoded["entity_end_positions"] = list(map((-1).__add__, ends))
+        encoded["_max_entity_length"] = max_entity_length
+        self._eventual_warn_about_too_long_sequence(ids, max_length, options["verbose"])
+        return encoded
 
     def _encode_examples(self, examples, batched: bool, **kwargs) -> BatchEncoding:
         # Encoding allocates tens of thousands of small acyclic lists (one position row per entity); pausing the
@@ -827,7 +893,6 @@ class EntityEncodingMixin:
         tokenize_kwargs = {key: kwargs.pop(key) for key in _TOKENIZE_KWARGS if key in kwargs}
         if kwargs:
             logger.warning(f"Keyword arguments {kwargs} not recognized.")
-        built = self._build_sequences(examples, tokenize_kwargs)
         options = {
             "add_special_tokens": add_special_tokens,
             "truncation_strategy": truncation_strategy,
@@ -840,11 +905,9 @@ class EntityEncodingMixin:
             "verbose": verbose,
             "cls_sep_ids": (self.cls_token_id, self.sep_token_id) if add_special_tokens else None,
         }
+        encodings = self._encode_unpadded(examples, tokenize_kwargs, options)
         if not batched:
-            first_ids, second_ids, first_entity_ids, second_entity_ids, first_spans, second_spans = built[0]
-            encoded = self._prepare_entity_encoding(
-                first_ids, second_ids, first_entity_ids, second_entity_ids, first_spans, second_spans, **options
-            )
+            encoded = encodings[0]
             resolved_max_entity_length = encoded.pop("_max_entity_length")
             if padding_strategy != PaddingStrategy.DO_NOT_PAD or self._resolve_attention_mask(return_attention_mask):
                 encoded = self.pad(
@@ -862,10 +925,7 @@ class EntityEncodingMixin:
             return BatchEncoding(encoded, tensor_type=return_tensors, prepend_batch_axis=True)
 
         batch_outputs: dict[str, list] = {}
-        for first_ids, second_ids, first_entity_ids, second_entity_ids, first_spans, second_spans in built:
-            encoded = self._prepare_entity_encoding(
-                first_ids, second_ids, first_entity_ids, second_entity_ids, first_spans, second_spans, **options
-            )
+        for encoded in encodings:
             encoded.pop("_max_entity_length")
             if return_length:
                 encoded["length"] = len(encoded["input_ids"])
