@@ -1,0 +1,188 @@
+"""convert_sentencepiece: a `tokenizers.Tokenizer` giving SentencePiece's pieces in the fairseq id layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fixtures_tokenizer import TOKENIZER_DATA
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mluke_hf.convert_sentencepiece import (
+    GraphemeRepair,
+    convert_sentencepiece,
+    exact_sentencepiece_tokenizer,
+    load_sentencepiece_proto,
+    may_tie,
+)
+
+SHARED_MODEL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "test_sentencepiece.model"
+COMMITTED = {kind: TOKENIZER_DATA / f"sentencepiece_{kind}.model" for kind in ("unigram", "bpe")}
+CORPUS = Path(__file__).resolve().parents[1] / "mluke_hf" / "data" / "corpus.txt"
+EXTRA_TEXTS = [
+    "",
+    "   ",
+    "\tTabs\tand  double  spaces\n\nnew lines ",
+    "Ｆｕｌｌ－ｗｉｄｔｈ ＡＢＣ １２３ ﬁﬂ ㈱ ①",
+    "emoji 🙂👍🏽🇯🇵 and ZWJ 👨\u200d👩\u200d👧",
+    "東京タワーは港区にある電波塔で、高さは333メートルです。",
+    "▁literal▁marks ▁",
+    "Ogham\u1680space and\u00a0nbsp\u3000ideographic",
+    "<mask> <ent> <s> not special in SentencePiece",
+]
+
+
+def _processor(model_path):
+    import sentencepiece as spm
+
+    return spm.SentencePieceProcessor(model_file=str(model_path))
+
+
+def _fairseq_ids(processor, text: str) -> list[int]:
+    """SentencePiece ids shifted by one, SentencePiece's <unk> (0) mapped to fairseq's <unk> (3)."""
+    return [piece + 1 if piece else 3 for piece in processor.encode(text)]
+
+
+def _lines() -> list[str]:
+    return [line for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def converted():
+    """kind -> (SentencePiece processor, Rust tokenizer, its SentencePiece-segmented copy, grapheme repair)."""
+    built = {}
+    for kind, path in COMMITTED.items():
+        tokenizer = convert_sentencepiece(path)
+        built[kind] = (
+            _processor(path),
+            tokenizer,
+            exact_sentencepiece_tokenizer(tokenizer, path),
+            GraphemeRepair.from_model_file(path),
+        )
+    return built
+
+
+def _encode(entry, text: str) -> list[int]:
+    """Rust ids as MLukeTokenizerFast computes them: repair clusters, SentencePiece's own cut where ties can occur."""
+    _, tokenizer, exact, repair = entry
+    repaired, _ = repair.repair(text)
+    backend = exact if may_tie(text) else tokenizer
+    return backend.encode(repaired, add_special_tokens=False).ids
+
+
+@pytest.mark.parametrize("kind", ["unigram", "bpe"])
+def test_corpus_ids_equal_sentencepiece(kind, converted):
+    processor, tokenizer, _, _ = converted[kind]
+    lines = _lines() + EXTRA_TEXTS[:-1]
+    ids = [encoding.ids for encoding in tokenizer.encode_batch(lines, add_special_tokens=False)]
+    assert ids == [_fairseq_ids(processor, line) for line in lines]
+
+
+@pytest.mark.parametrize("kind", ["unigram", "bpe"])
+def test_pieces_equal_sentencepiece(kind, converted):
+    processor, tokenizer, _, _ = converted[kind]
+    for line in _lines()[:10]:
+        pieces = processor.encode(line, out_type=str)
+        assert tokenizer.encode(line, add_special_tokens=False).tokens == pieces
+
+
+def test_fairseq_layout_and_specials(converted):
+    processor, tokenizer, _, _ = converted["unigram"]
+    size = processor.get_piece_size()
+    assert [tokenizer.token_to_id(token) for token in ("<s>", "<pad>", "</s>", "<unk>")] == [0, 1, 2, 3]
+    assert tokenizer.token_to_id(processor.id_to_piece(5)) == 6  # piece p -> p + 1
+    assert [tokenizer.token_to_id(token) for token in ("<mask>", "<ent>", "<ent2>")] == [size + 1, size + 2, size + 3]
+    assert tokenizer.get_vocab_size(with_added_tokens=True) == size + 4
+    encoding = tokenizer.encode("Tokyo", "Japan")
+    assert encoding.ids[0] == 0 and encoding.ids.count(2) == 3 and set(encoding.type_ids) == {0}
+    body = tokenizer.encode("Tokyo", add_special_tokens=False).ids
+    assert tokenizer.encode("Tokyo").ids == [0, *body, 2]
+    # Special tokens are matched on the raw text; <mask> takes the space on its left.
+    ids = tokenizer.encode("Paris is the <mask> of France", add_special_tokens=False).ids
+    mask_position = ids.index(size + 1)
+    assert ids[:mask_position] == tokenizer.encode("Paris is the", add_special_tokens=False).ids
+
+
+def test_decode_round_trips_plain_text(converted):
+    _, tokenizer, _, _ = converted["unigram"]
+    for line in _lines()[:5]:
+        ids = tokenizer.encode(line).ids
+        assert tokenizer.decode(ids, skip_special_tokens=True) == " ".join(line.split())
+
+
+@pytest.mark.skipif(not SHARED_MODEL.is_file(), reason="transformers' tiny test SentencePiece model is not available")
+def test_transformers_test_model_ids_equal_sentencepiece():
+    processor = _processor(SHARED_MODEL)
+    tokenizer = convert_sentencepiece(SHARED_MODEL)
+    repair = GraphemeRepair.from_model_file(SHARED_MODEL)
+    for text in _lines() + EXTRA_TEXTS[:-1]:
+        repaired, _ = repair.repair(text)
+        assert tokenizer.encode(repaired, add_special_tokens=False).ids == _fairseq_ids(processor, text), text
+
+
+ALPHABET = list("abcT .,'3") + [
+    "\t", "\n", "  ", "\u3000", "\u1680", "Ａ", "ｂ", "ﬁ", "Ⅻ", "ｶ", "ﾞ", "\u0301", "\u0308", "\u200d", "é",
+    "東", "京", "ー", "한", "ก", "\u0e31", "🙂", "👍🏽", "🇯🇵", "▁", "…", "333", "...",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["unigram", "bpe"])
+@settings(max_examples=80, derandomize=True, deadline=None)
+@given(text=st.lists(st.sampled_from(ALPHABET), max_size=24).map("".join))
+def test_random_unicode_ids_equal_sentencepiece(kind, text, converted):
+    assert _encode(converted[kind], text) == _fairseq_ids(converted[kind][0], text)
+
+
+def test_rust_normaliser_differs_on_clusters_and_repair_fixes_it(converted):
+    """Why GraphemeRepair exists: tokenizers' Precompiled drops the voiced mark of half-width ｶﾞ, SentencePiece keeps it."""
+    processor, tokenizer, _, repair = converted["unigram"]
+    text = "ｶﾞ"
+    assert tokenizer.normalizer.normalize_str(text) != "▁" + processor.normalize(text).lstrip("▁")
+    repaired, regions = repair.repair(text)
+    assert regions and tokenizer.encode(repaired, add_special_tokens=False).ids == _fairseq_ids(processor, text)
+    offsets = tokenizer.encode(repaired, add_special_tokens=False).offsets
+    assert GraphemeRepair.restore(offsets, regions)[-1] == (0, 2)
+
+
+def test_unigram_tie_settled_by_sentencepiece(converted):
+    processor, tokenizer, exact, _ = converted["unigram"]
+    text = "高さは333メートル"
+    assert may_tie(text) and not may_tie("Tokyo is big")
+    assert tokenizer.encode(text, add_special_tokens=False).ids != _fairseq_ids(processor, text)
+    assert exact.encode(text, add_special_tokens=False).ids == _fairseq_ids(processor, text)
+    # The cut depends on what comes before the run (float32 sums over the whole text), not on the word alone.
+    for prefix in ("", "ﾞ ", "a b c ", "<mask> "):
+        assert exact.encode(prefix + "333", add_special_tokens=False).ids[-3:] == _fairseq_ids(
+            processor, prefix.replace("<mask>", "") + "333"
+        )[-3:]
+
+
+def test_serialises_and_reloads(converted, tmp_path):
+    from tokenizers import Tokenizer
+
+    _, tokenizer, _, _ = converted["bpe"]
+    path = tmp_path / "tokenizer.json"
+    tokenizer.save(str(path))
+    reloaded = Tokenizer.from_file(str(path))
+    lines = _lines()
+    assert [e.ids for e in reloaded.encode_batch(lines)] == [e.ids for e in tokenizer.encode_batch(lines)]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda proto: setattr(proto.trainer_spec, "byte_fallback", True), "byte_fallback"),
+        (lambda proto: setattr(proto.trainer_spec, "model_type", 3), "model_type"),
+        (lambda proto: setattr(proto.trainer_spec, "treat_whitespace_as_suffix", True), "treat_whitespace_as_suffix"),
+        (lambda proto: setattr(proto.normalizer_spec, "escape_whitespaces", False), "escape_whitespaces"),
+        (lambda proto: setattr(proto.pieces[0], "type", 1), "<unk>"),
+    ],
+)
+def test_unsupported_models_raise_clear_errors(change, message, tmp_path):
+    proto = load_sentencepiece_proto(COMMITTED["unigram"])
+    change(proto)
+    path = tmp_path / "changed.model"
+    path.write_bytes(proto.SerializeToString())
+    with pytest.raises(ValueError, match=message):
+        convert_sentencepiece(path)
