@@ -45,7 +45,12 @@ from .tokenization_mluke import MLukeTokenizer  # noqa: E402
 from .tokenization_mluke_fast import MLukeTokenizerFast  # noqa: E402
 # -- pipelines, data collator ---------------------------------------------------------------------------------------
 from .data_collator import MLukeDataCollator  # noqa: E402  (data collator, training)
-from .pipelines import EntitySpanClassificationPipeline  # noqa: E402  (pipelines)
+from .pipelines import (  # noqa: E402  (pipelines)
+    EntityClassificationPipeline,
+    EntityFillMaskPipeline,
+    EntityPairClassificationPipeline,
+    EntitySpanClassificationPipeline,
+)
 
 from .registration import register  # noqa: E402
 

@@ -18,6 +18,7 @@ def register() -> None:
     _register_models()
     _register_tokenizers()
     _register_pipelines()
+    _register_question_answering()
 
 
 # -- configuration and models (core, issue 2) -------------------------------------------------------------------------
@@ -129,16 +130,30 @@ def _register_tokenizers() -> None:
         AutoTokenizer.register(config_class, **tokenizer_classes, exist_ok=True)
 
 
+def _register_question_answering() -> None:
+    """`pipeline("question-answering", model=folder)`: transformers 5 removed the task; mluke_hf's offsets-based
+    pipeline (mluke_hf.question_answering, tokenizer-fast issue) takes the name back."""
+    from .question_answering import register_question_answering
+
+    register_question_answering()
+
+
 # -- pipelines (issue 5) ------------------------------------------------------------------------------------------------
 
 
 def _pipeline_tasks() -> list[tuple[str, type, type]]:
     """(task name, pipeline class, model Auto class) of every entity pipeline."""
+    from transformers import AutoModelForMaskedLM
+
     from . import auto, pipelines
 
     return [
+        ("entity-classification", pipelines.EntityClassificationPipeline, auto.AutoModelForEntityClassification),
+        ("entity-pair-classification", pipelines.EntityPairClassificationPipeline,
+         auto.AutoModelForEntityPairClassification),
         ("entity-span-classification", pipelines.EntitySpanClassificationPipeline,
          auto.AutoModelForEntitySpanClassification),
+        ("entity-fill-mask", pipelines.EntityFillMaskPipeline, AutoModelForMaskedLM),
     ]
 
 

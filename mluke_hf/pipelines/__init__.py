@@ -3,6 +3,9 @@
 | task                          | class                                | model Auto class                        |
 |-------------------------------|--------------------------------------|-----------------------------------------|
 | `entity-span-classification`  | `EntitySpanClassificationPipeline`   | `AutoModelForEntitySpanClassification`  |
+| `entity-classification`       | `EntityClassificationPipeline`       | `AutoModelForEntityClassification`      |
+| `entity-pair-classification`  | `EntityPairClassificationPipeline`   | `AutoModelForEntityPairClassification`  |
+| `entity-fill-mask`            | `EntityFillMaskPipeline`             | `transformers.AutoModelForMaskedLM`     |
 
 See docs/pipelines.md for call forms and outputs.
 """
@@ -10,6 +13,15 @@ See docs/pipelines.md for call forms and outputs.
 from __future__ import annotations
 
 from .base import EntityPipeline
+from .entity_classification import EntityClassificationPipeline
+from .entity_fill_mask import EntityFillMaskPipeline
+from .entity_pair_classification import EntityPairClassificationPipeline
 from .entity_span_classification import EntitySpanClassificationPipeline
 
-__all__ = ["EntityPipeline", "EntitySpanClassificationPipeline"]
+__all__ = [
+    "EntityPipeline",
+    "EntityClassificationPipeline",
+    "EntityPairClassificationPipeline",
+    "EntitySpanClassificationPipeline",
+    "EntityFillMaskPipeline",
+]

@@ -133,6 +133,7 @@ class EntityPipeline(Pipeline):
     def _normalize(self, item: Any, spans: dict, index: int | None, count: int | None = None) -> dict:
         """One input as `{"text": str, <span name>: (start, end) or None}`, checked."""
         where = "" if index is None else f" (input {index})"
+        given = {name: self._span_for_input(name, spans.get(name), index, count) for name in self._span_names()}
         if isinstance(item, Mapping):
             unknown = set(item) - {"text", *self._span_names()}
             if unknown:
@@ -142,20 +143,9 @@ class EntityPipeline(Pipeline):
                 )
             if "text" not in item:
                 raise ValueError(f"input dict{where} needs a 'text' key")
-            record = {"text": item["text"], **{name: item.get(name, spans.get(name)) for name in self._span_names()}}
+            record = {"text": item["text"], **{name: item.get(name, given[name]) for name in self._span_names()}}
         elif isinstance(item, str):
-            record = {"text": item}
-            for name in self._span_names():
-                value = spans.get(name)
-                if index is not None and value is not None and not _is_span(value):
-                    # A list of spans, one per text.
-                    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != count:
-                        raise ValueError(
-                            f"{name} must be one (start, end) span for every text or a list of {count} spans "
-                            f"(one per text), got {value!r}"
-                        )
-                    value = value[index]
-                record[name] = value
+            record = {"text": item, **given}
         else:
             name = "the input" if index is None else f"input {index}"
             raise TypeError(f"{name} must be a str or a dict with a 'text' key, got {type(item).__name__}")
@@ -166,6 +156,18 @@ class EntityPipeline(Pipeline):
             if record[name] is not None:
                 record[name] = check_span(record[name], record["text"], name + where)
         return record
+
+    @staticmethod
+    def _span_for_input(name: str, value: Any, index: int | None, count: int | None) -> Any:
+        """The span keyword's value for input `index` of a list: one span for all inputs, or the index-th of a list."""
+        if index is None or value is None or _is_span(value) or count is None:
+            return value
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != count:
+            raise ValueError(
+                f"{name} must be one (start, end) span for every input or a list of {count} spans (one per input), "
+                f"got {value!r}"
+            )
+        return value[index]
 
     # -- encoding ----------------------------------------------------------------------------------------------------
 
