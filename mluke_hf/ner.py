@@ -131,7 +131,8 @@ def plan_windows(word_token_counts: Sequence[int], max_tokens: int, context_toke
             used += word_token_counts[core_end]
             core_end += 1
         start, left = core_start, 0
-        while start > 0 and left + word_token_counts[start - 1] <= context_tokens:
+        # Context never pushes the window past max_tokens (a core word may use the whole budget by itself).
+        while start > 0 and left + word_token_counts[start - 1] <= min(context_tokens, max_tokens - used):
             start -= 1
             left += word_token_counts[start]
         end, total = core_end, used + left
