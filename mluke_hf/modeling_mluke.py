@@ -214,16 +214,36 @@ class MLukeSelfAttention(nn.Module):
         """(batch, length, hidden) -> (batch, heads, length, head_dim)."""
         return states.view(*states.shape[:2], self.num_attention_heads, self.attention_head_size).transpose(1, 2)
 
-    def _entity_aware_query_and_key(
-        self, hidden_states: torch.Tensor, key: torch.Tensor, word_length: int
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        words, entities = hidden_states[:, :word_length], hidden_states[:, word_length:]
-        word_query = torch.cat([self._heads(self.query(words)), self._heads(self.w2e_query(words))], dim=-1)
-        entity_query = torch.cat([self._heads(self.e2w_query(entities)), self._heads(self.e2e_query(entities))], dim=-1)
-        head_size = self.attention_head_size
-        word_key = nn.functional.pad(key[:, :, :word_length], (0, head_size))
-        entity_key = nn.functional.pad(key[:, :, word_length:], (head_size, 0))
-        return torch.cat([word_query, entity_query], dim=2), torch.cat([word_key, entity_key], dim=2)
+    def _entity_aware_inputs(
+        self, hidden_states: torch.Tensor, key: torch.Tensor, value: torch.Tensor, word_length: int, wide_values: bool
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Query and key 2d wide (see the class docstring), in `(batch, heads, length, width)` layout.
+
+        Each piece is written once into its slot of a preallocated tensor (no chained concatenations). With
+        `wide_values`, values are zero-padded to 2d too: sdpa's fused CPU/GPU kernels need equal widths, and the
+        zero half of the output is cut off afterwards.
+        """
+        batch_size, length = hidden_states.shape[:2]
+        heads, head_size = self.num_attention_heads, self.attention_head_size
+        # One contiguous copy of each side, shared by its two query projections.
+        words = hidden_states[:, :word_length].contiguous()
+        entities = hidden_states[:, word_length:].contiguous()
+        query = hidden_states.new_empty(batch_size, length, heads, 2 * head_size)
+        for rows, states, left, right in (
+            (slice(None, word_length), words, self.query, self.w2e_query),
+            (slice(word_length, None), entities, self.e2w_query, self.e2e_query),
+        ):
+            rows_length = states.shape[1]
+            query[:, rows, :, :head_size] = left(states).view(batch_size, rows_length, heads, head_size)
+            query[:, rows, :, head_size:] = right(states).view(batch_size, rows_length, heads, head_size)
+        wide_key = key.new_empty(batch_size, length, heads, 2 * head_size)
+        wide_key[:, :word_length, :, :head_size] = key[:, :word_length]
+        wide_key[:, :word_length, :, head_size:] = 0
+        wide_key[:, word_length:, :, :head_size] = 0
+        wide_key[:, word_length:, :, head_size:] = key[:, word_length:]
+        if wide_values:
+            value = nn.functional.pad(value, (0, head_size))
+        return query.transpose(1, 2), wide_key.transpose(1, 2), value.transpose(1, 2)
 
     def forward(
         self,
@@ -232,13 +252,6 @@ class MLukeSelfAttention(nn.Module):
         word_length: int,
         output_attentions: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        key = self._heads(self.key(hidden_states))
-        value = self._heads(self.value(hidden_states))
-        if self.config.use_entity_aware_attention and hidden_states.shape[1] > word_length:
-            query, key = self._entity_aware_query_and_key(hidden_states, key, word_length)
-        else:
-            query = self._heads(self.query(hidden_states))
-
         if output_attentions:
             # Only the eager path returns the probabilities that were asked for.
             attention_interface: Callable = eager_attention_forward
@@ -246,6 +259,18 @@ class MLukeSelfAttention(nn.Module):
             attention_interface = ALL_ATTENTION_FUNCTIONS.get_interface(
                 self.config._attn_implementation, eager_attention_forward
             )
+        batch_size, length = hidden_states.shape[:2]
+        heads_shape = (batch_size, length, self.num_attention_heads, self.attention_head_size)
+        key = self.key(hidden_states).view(heads_shape)
+        value = self.value(hidden_states).view(heads_shape)
+        entity_aware = self.config.use_entity_aware_attention and length > word_length
+        if entity_aware:
+            wide_values = self.config._attn_implementation == "sdpa" and not output_attentions
+            query, key, value = self._entity_aware_inputs(hidden_states, key, value, word_length, wide_values)
+        else:
+            query = self.query(hidden_states).view(heads_shape).transpose(1, 2)
+            key, value = key.transpose(1, 2), value.transpose(1, 2)
+
         output, probabilities = attention_interface(
             self,
             query,
@@ -255,7 +280,9 @@ class MLukeSelfAttention(nn.Module):
             dropout=self.dropout_prob if self.training else 0.0,
             scaling=self.scaling,
         )
-        return output.reshape(*hidden_states.shape[:2], -1).contiguous(), probabilities
+        if output.shape[-1] != self.attention_head_size:
+            output = output[..., : self.attention_head_size]
+        return output.reshape(batch_size, length, -1), probabilities
 
 
 class MLukeSelfOutput(nn.Module):

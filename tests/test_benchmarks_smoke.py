@@ -1,0 +1,59 @@
+"""The benchmark scripts run end to end in their quick mode (tiny model) and produce their result rows.
+
+No timing is asserted: timings belong to the scripts (`benchmarks/check.py`), not to tests.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import bench_model  # noqa: E402
+import bench_ner_pipeline  # noqa: E402
+from _common import full_grid, memory_supported  # noqa: E402
+
+
+def _positive(value) -> bool:
+    return isinstance(value, float) and math.isfinite(value) and value > 0
+
+
+@pytest.mark.slow
+def test_benchmark_scripts_quick_mode_produce_rows(tmp_path, capsys):
+    model_json = tmp_path / "model.json"
+    results = bench_model.main(["--quick", "--threads", "1", "--json", str(model_json)])
+    assert json.loads(model_json.read_text()) == json.loads(json.dumps(results))
+    rows = results["time"]
+    assert {(row["entity_aware"], row["mode"]) for row in rows} == {
+        (aware, mode) for aware in (False, True) for mode in ("inference", "training")
+    }
+    for row in rows:
+        assert _positive(row["plugin_s"]) and _positive(row["intree_s"])
+        assert row["ratio"] == pytest.approx(row["intree_s"] / row["plugin_s"])
+    if memory_supported():
+        (memory_row,) = results["memory"]
+        assert memory_row["mode"] == "inference" and memory_row["entity_aware"]
+        assert memory_row["plugin_peak_mib"] >= 0 and memory_row["intree_peak_mib"] >= 0
+    table = capsys.readouterr().out
+    assert "| B | L | E | attention | mode |" in table and table.count("| inference |") >= 3
+
+    ner = bench_ner_pipeline.main(["--quick", "--threads", "1"])
+    assert ner["sentences"] == 8
+    assert _positive(ner["plugin_sentences_per_s"]) and _positive(ner["baseline_sentences_per_s"])
+    # Same weights, same recipe: both sides find the same entities.
+    assert ner["same_entities"] == 8
+
+
+def test_full_grid_covers_the_issue_grid():
+    grid = full_grid()
+    assert {(row["batch_size"], row["words"], row["entities"]) for row in grid} == {
+        (b, l, e) for b in (1, 8) for l in (128, 512) for e in (0, 32, 128)
+    }
+    assert all(not row["entity_aware"] for row in grid if row["entities"] == 0)
+    assert sum(row["entity_aware"] for row in grid) == 8
