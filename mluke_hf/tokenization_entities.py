@@ -118,6 +118,21 @@ def check_text_input(text: Any, argument: str) -> None:
     )
 
 
+def split_batch_of_pairs(text: Any) -> tuple[list[str], list[str]] | None:
+    """`[(text, text_pair), ...]` (what transformers' pipelines, zero-shot classification for one, pass) as two lists.
+
+    None when `text` is not a non-empty list of 2-item lists/tuples of str.
+    """
+    if not isinstance(text, (list, tuple)) or not text:
+        return None
+    if not all(isinstance(item, (list, tuple)) and len(item) == 2 for item in text):
+        return None
+    firsts, seconds = [item[0] for item in text], [item[1] for item in text]
+    if not all(isinstance(item, str) for item in firsts + seconds):
+        return None
+    return firsts, seconds
+
+
 def check_entity_spans(text: str, entity_spans: Any, argument: str = "entity_spans") -> None:
     """Character spans must be a list of `(start, end)` tuples of ints with 0 <= start < end <= len(text)."""
     if not isinstance(entity_spans, list):
@@ -535,8 +550,12 @@ class EntityEncodingMixin:
 
         `entity_spans` are `(start, end)` character offsets (end exclusive); `entities` are entity names
         (`"lang:title"`, unknown names map to `[UNK]`); spans without names get `[MASK]`. With a `task` set in the
-        constructor the entity sequence is built from the spans alone (see docs/tokenizer.md).
+        constructor the entity sequence is built from the spans alone (see docs/tokenizer.md). A batch of pairs may
+        also come as `text=[(text, text_pair), ...]`, as transformers' other tokenizers take it.
         """
+        pairs = split_batch_of_pairs(text) if text_pair is None else None
+        if pairs is not None:
+            text, text_pair = pairs
         check_text_input(text, "text")
         if text_pair is not None:
             check_text_input(text_pair, "text_pair")
@@ -693,9 +712,19 @@ class EntityEncodingMixin:
         examples = []
         for index, text_or_pair in enumerate(batch_text_or_text_pairs):
             if isinstance(text_or_pair, (list, tuple)):
+                if len(text_or_pair) != 2:
+                    raise ValueError(
+                        f"batch_text_or_text_pairs[{index}] must be a text or a (text, text_pair) pair, "
+                        f"got {len(text_or_pair)} items"
+                    )
                 text, text_pair = text_or_pair
             else:
                 text, text_pair = text_or_pair, None
+            if not isinstance(text, str) or not isinstance(text_pair, (str, type(None))):
+                # TypeError as the reference (which fails iterating a non-text), naming the item.
+                raise TypeError(
+                    f"batch_text_or_text_pairs[{index}] must be a str or a (str, str) pair, got {text_or_pair!r}"
+                )
             entities, entities_pair = None, None
             if batch_entities_or_entities_pairs is not None:
                 item = batch_entities_or_entities_pairs[index]

@@ -152,7 +152,7 @@ def test_empty_text(tokenizers):
     [
         ({"text": None}, ValueError, "text must be a str .* got NoneType"),
         ({"text": 5}, ValueError, "text must be a str .* got int"),
-        ({"text": [["Tokyo", "is"]]}, ValueError, "pretokenized input .* not supported"),
+        ({"text": [["Tokyo", "is", "big"]]}, ValueError, "pretokenized input .* not supported"),
         ({"text": TEXT, "text_pair": 7}, ValueError, "text_pair must be a str"),
         ({"text": []}, ValueError, "text is an empty list: pass at least one text"),
     ],
@@ -274,3 +274,32 @@ def test_missing_special_entity_names_the_vocab(tmp_path, tokenizer_folders):
     (folder / "entity_vocab.json").write_text(json.dumps({"[MASK]": 0, "[UNK]": 1, "[PAD]": 2}))
     with pytest.raises(ValueError, match=r"Special entity '\[MASK2\]' is not in the entity vocabulary"):
         MLukeTokenizer.from_pretrained(folder)
+
+
+@pytest.mark.parametrize(
+    ("batch", "error", "message"),
+    [
+        ([5], TypeError, r"batch_text_or_text_pairs\[0\] must be a str or a \(str, str\) pair, got 5"),
+        ([TEXT, None], TypeError, r"batch_text_or_text_pairs\[1\] must be a str or a \(str, str\) pair, got None"),
+        ([(TEXT, 5)], TypeError, r"batch_text_or_text_pairs\[0\] must be a str or a \(str, str\) pair"),
+        ([(TEXT,)], ValueError, r"batch_text_or_text_pairs\[0\] must be a text or a \(text, text_pair\) pair, got 1"),
+        ([(TEXT, TEXT, TEXT)], ValueError, r"batch_text_or_text_pairs\[0\] must be a text or a \(text, text_pair\)"),
+    ],
+)
+def test_batch_encode_plus_checks_items(tokenizers, batch, error, message):
+    """Same exception types as the reference (TypeError / ValueError), which fails deeper without naming the item."""
+    with pytest.raises(error, match=message):
+        tokenizers["plain"].batch_encode_plus(batch)
+
+
+def test_batch_of_pairs(tokenizers):
+    """`text=[(a, b), ...]` is the batch `text=[a, ...], text_pair=[b, ...]` (the reference refuses it)."""
+    tokenizer = tokenizers["plain"]
+    pairs = [(TEXT, "Paris is nice."), ("東京", "日本")]
+    spans = {"entity_spans": [[(0, 5)], [(0, 2)]], "entity_spans_pair": [[(0, 5)], [(0, 2)]]}
+    as_pairs = tokenizer(pairs, padding=True, **spans)
+    as_lists = tokenizer([a for a, _ in pairs], [b for _, b in pairs], padding=True, **spans)
+    assert dict(as_pairs) == dict(as_lists)
+    assert as_pairs["input_ids"][0].count(tokenizer.sep_token_id) == 3
+    with pytest.raises(ValueError, match="text must be a str .* or a list of str"):
+        tokenizer([(TEXT, "a", "b")])
