@@ -115,7 +115,8 @@ def test_greedy_decoding_keeps_the_best_non_overlapping_spans(scripted_ner):
         ("Paris", "LOC", 31, 36),
     ]
     # Reported scores are the probabilities of the chosen labels (softmax over the scripted logits).
-    expected = torch.softmax(torch.tensor([1.0, 0.0, 0.0, 0.0, 0.0]).index_put_((torch.tensor(2),), torch.tensor(9.0)), -1)
+    # Scripted logits of "Barack Obama": O=1, PER=9, others 0 (labels O, LOC, PER, ORG, MISC).
+    expected = torch.softmax(torch.tensor([1.0, 0.0, 9.0, 0.0, 0.0]), -1)
     assert entities[0]["score"] == pytest.approx(expected[2].item(), rel=1e-5)
 
 

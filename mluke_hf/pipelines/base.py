@@ -30,25 +30,27 @@ def check_text(text: Any, argument: str = "text") -> str:
     return text
 
 
-def check_span(span: Any, text: str, argument: str) -> tuple[int, int]:
-    """`span` as an `(start, end)` tuple of character offsets into `text`, or a clear error naming `argument`."""
+def check_span(span: Any, text: str, argument: str, where: str = "") -> tuple[int, int]:
+    """`span` as an `(start, end)` tuple of character offsets into `text`, or a clear error naming `argument`
+    (`where` says which input of a list, e.g. " (input 3)")."""
     if span is None:
-        raise ValueError(f"{argument} is required: pass {argument}=(start, end), character offsets into the text")
+        raise ValueError(
+            f"{argument} is required{where}: pass {argument}=(start, end), character offsets into the text"
+        )
+    given = f"{argument}={span!r}{where}"
     if isinstance(span, (str, bytes)) or not isinstance(span, Sequence) or len(span) != 2:
-        raise TypeError(f"{argument} must be a (start, end) pair of character offsets, got {span!r}")
+        raise TypeError(f"{argument} must be a (start, end) pair of character offsets, got {given}")
     if not all(_is_offset(value) for value in span):
-        raise TypeError(f"{argument} offsets must be ints, got {span!r}")
+        raise TypeError(f"{argument} offsets must be ints, got {given}")
     start, end = (operator.index(value) for value in span)
     if start > end:
-        raise ValueError(f"{argument}={span!r} is reversed: start must come before end (use ({end}, {start}))")
+        raise ValueError(f"{given} is reversed: start must come before end (use ({end}, {start}))")
     if start == end:
-        raise ValueError(f"{argument}={span!r} is empty: end must be greater than start")
+        raise ValueError(f"{given} is empty: end must be greater than start")
     if start < 0 or end > len(text):
-        raise ValueError(
-            f"{argument}={span!r} lies outside the text, whose character offsets run from 0 to {len(text)}"
-        )
+        raise ValueError(f"{given} lies outside the text, whose character offsets run from 0 to {len(text)}")
     if not text[start:end].strip():
-        raise ValueError(f"{argument}={span!r} covers only whitespace ({text[start:end]!r}); point it at a mention")
+        raise ValueError(f"{given} covers only whitespace ({text[start:end]!r}); point it at a mention")
     return start, end
 
 
@@ -70,7 +72,8 @@ class EntityPipeline(Pipeline):
     """Base class of the entity pipelines (not registered itself).
 
     Subclasses set `span_arguments` (the call's span keywords, e.g. `("head", "tail")`) and implement
-    `_sanitize_parameters`, `preprocess` (returning `{"features": [...], ...}`), `postprocess` and `model_output_names`.
+    `_sanitize_parameters`, `preprocess` (returning `{"features": [...], ...}`), `postprocess` and
+    `model_output_names`.
     `batch_size` counts model inputs (features) per forward pass; it defaults to 8.
     """
 
@@ -151,10 +154,10 @@ class EntityPipeline(Pipeline):
             raise TypeError(f"{name} must be a str or a dict with a 'text' key, got {type(item).__name__}")
         check_text(record["text"], f"text{where}")
         for name in self.span_arguments:
-            record[name] = check_span(record[name], record["text"], name + where)
+            record[name] = check_span(record[name], record["text"], name, where)
         for name in self.optional_span_arguments:
             if record[name] is not None:
-                record[name] = check_span(record[name], record["text"], name + where)
+                record[name] = check_span(record[name], record["text"], name, where)
         return record
 
     @staticmethod
@@ -239,7 +242,7 @@ class EntityPipeline(Pipeline):
         return self.postprocess(prepared, **postprocess_params)
 
 
-# -- scoring of classification heads -----------------------------------------------------------------------------------
+# -- scoring of classification heads ----------------------------------------------------------------------------------
 
 
 def is_multi_label(config) -> bool:

@@ -1,0 +1,185 @@
+"""The `mluke-hf` command through `main([...])` on tiny folders: each subcommand, formats, streams, errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import types
+
+import pytest
+from fixtures_pipelines import PIPELINE_ENTITIES
+from transformers import pipeline
+
+from mluke_hf import cli
+
+TEXT = "Barack Obama visited Tokyo and Paris."
+OBAMA, TOKYO = [0, 12], [21, 26]
+
+
+@pytest.fixture(scope="module")
+def span_folder(pipeline_folder):
+    return pipeline_folder("LukeForEntitySpanClassification")
+
+
+def write_jsonl(path, records):
+    path.write_text("".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records), encoding="utf-8")
+    return path
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_ner_reads_text_lines_and_writes_what_the_pipeline_gives(span_folder, tmp_path):
+    texts = [TEXT, "Angela Merkel lebt in Berlin.", "東京は日本の首都です。"]
+    source = tmp_path / "texts.txt"
+    source.write_text("\n".join(texts[:2]) + "\n\n" + texts[2] + "\n", encoding="utf-8")  # a blank line is skipped
+    target = tmp_path / "out.jsonl"
+    assert cli.main(["ner", "--model", str(span_folder), "--input", str(source), "--output", str(target)]) == 0
+    records = read_jsonl(target)
+    ner = pipeline("entity-span-classification", model=str(span_folder))
+    assert [record["text"] for record in records] == texts
+    for record in records:
+        expected = ner(record["text"])
+        assert [(e["start"], e["end"], e["entity_group"]) for e in record["entities"]] == [
+            (e["start"], e["end"], e["entity_group"]) for e in expected
+        ]
+        assert [e["score"] for e in record["entities"]] == pytest.approx([e["score"] for e in expected], abs=1e-5)
+
+
+def test_ner_jsonl_keeps_extra_keys_and_options_reach_the_pipeline(span_folder, tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": 7, "text": TEXT}])
+    target = tmp_path / "out.jsonl"
+    arguments = ["ner", "--model", str(span_folder), "--input", str(source), "--output", str(target)]
+    assert cli.main([*arguments, "--max-mention-length", "1", "--batch-size", "3"]) == 0
+    (record,) = read_jsonl(target)
+    assert record["id"] == 7 and record["text"] == TEXT
+    assert record["entities"] and all(" " not in entity["word"] for entity in record["entities"])  # one-word spans
+
+
+def test_ner_streams_stdin_to_stdout(span_folder, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(TEXT + "\n"))
+    assert cli.main(["ner", "--model", str(span_folder)]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["text"] == TEXT
+
+
+def test_console_script_stdout_is_only_jsonl(span_folder):
+    # A fresh interpreter: transformers prints docstring warnings to stdout the first time it imports its LUKE module.
+    completed = subprocess.run(
+        [sys.executable, "-m", "mluke_hf.cli", "ner", "--model", str(span_folder)],
+        input=TEXT + "\nParis\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert [json.loads(line)["text"] for line in completed.stdout.splitlines()] == [TEXT, "Paris"]
+
+
+def test_classify_entities_and_relations(pipeline_folder, tmp_path):
+    typing = pipeline_folder("LukeForEntityClassification", id2label={0: "person", 1: "location"})
+    relation = pipeline_folder("LukeForEntityPairClassification", id2label={0: "none", 1: "visited"})
+    source = write_jsonl(tmp_path / "spans.jsonl", [{"text": TEXT, "span": TOKYO}, {"text": TEXT, "span": OBAMA}])
+    target = tmp_path / "labels.jsonl"
+    assert cli.main(["classify-entities", "--model", str(typing), "--input", str(source), "--output", str(target),
+                     "--top-k", "1"]) == 0
+    clf = pipeline("entity-classification", model=str(typing))
+    for record in read_jsonl(target):
+        expected = clf(record["text"], span=tuple(record["span"]), top_k=1)
+        assert [label["label"] for label in record["labels"]] == [label["label"] for label in expected]
+        assert record["labels"][0]["score"] == pytest.approx(expected[0]["score"], abs=1e-5)
+
+    source = write_jsonl(tmp_path / "pairs.jsonl", [{"text": TEXT, "head": OBAMA, "tail": TOKYO}])
+    target = tmp_path / "relations.jsonl"
+    assert cli.main(["classify-relations", "--model", str(relation), "--input", str(source), "--output",
+                     str(target)]) == 0
+    (record,) = read_jsonl(target)
+    expected = pipeline("entity-pair-classification", model=str(relation))(TEXT, head=tuple(OBAMA), tail=tuple(TOKYO))
+    assert {label["label"]: label["score"] for label in record["labels"]} == pytest.approx(
+        {label["label"]: label["score"] for label in expected}, abs=1e-5
+    )
+
+
+def test_fill_entity_with_candidates_and_language(pipeline_folder, tmp_path):
+    folder = pipeline_folder("LukeForMaskedLM", entities=PIPELINE_ENTITIES)
+    source = tmp_path / "cloze.txt"
+    source.write_text("Tokyo is the capital of <mask>.\n", encoding="utf-8")
+    target = tmp_path / "out.jsonl"
+    arguments = ["fill-entity", "--model", str(folder), "--input", str(source), "--output", str(target)]
+    assert cli.main([*arguments, "--candidates", "Japan, Germany", "--language", "en"]) == 0
+    (record,) = read_jsonl(target)
+    fill = pipeline("entity-fill-mask", model=str(folder))
+    expected = fill(record["text"], candidates=["Japan", "Germany"], language="en")
+    assert [p["entity"] for p in record["predictions"]] == [p["entity"] for p in expected]
+    assert {p["entity"] for p in expected} == {"en:Japan", "en:Germany"}
+    assert cli.main([*arguments, "--top-k", "2"]) == 0
+    assert len(read_jsonl(target)[0]["predictions"]) == 2
+
+
+def test_long_inputs_show_a_progress_bar(span_folder, tmp_path, capsys):
+    source = tmp_path / "many.txt"
+    source.write_text("Paris\n" * cli.PROGRESS_MIN_RECORDS, encoding="utf-8")
+    target = tmp_path / "out.jsonl"
+    assert cli.main(["ner", "--model", str(span_folder), "--input", str(source), "--output", str(target)]) == 0
+    assert f"{cli.PROGRESS_MIN_RECORDS}/{cli.PROGRESS_MIN_RECORDS}" in capsys.readouterr().err
+    assert len(read_jsonl(target)) == cli.PROGRESS_MIN_RECORDS
+    assert cli.main(["ner", "--model", str(span_folder), "--input", str(source), "--output", str(target),
+                     "--no-progress"]) == 0
+    assert f"{cli.PROGRESS_MIN_RECORDS}/{cli.PROGRESS_MIN_RECORDS}" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "lines, message",
+    [
+        (['{"text": "Paris", "span": [0, 5]}', "{not json"], r"in\.jsonl:2: not valid JSON"),
+        (['{"span": [0, 5]}'], r"in\.jsonl:1: expected a JSON object with a 'text' key"),
+        (['{"text": "Paris", "span": [0, 5]}', '{"text": "Paris", "span": [0, 50]}'], r"in\.jsonl:2: span=.*outside"),
+        (['{"text": "Paris"}'], r"in\.jsonl:1: span is required"),
+    ],
+)
+def test_bad_records_are_reported_with_their_line(pipeline_folder, tmp_path, capsys, lines, message):
+    folder = pipeline_folder("LukeForEntityClassification", id2label={0: "person", 1: "location"})
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    status = cli.main(["classify-entities", "--model", str(folder), "--input", str(source), "--output",
+                       str(tmp_path / "out.jsonl")])
+    assert status == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_missing_files_and_bad_options_are_clear_errors(span_folder, tmp_path, capsys):
+    assert cli.main(["ner", "--model", str(span_folder), "--input", str(tmp_path / "nope.txt")]) == 2
+    assert "nope.txt" in capsys.readouterr().err
+    source = tmp_path / "in.txt"
+    source.write_text(TEXT + "\n")
+    assert cli.main(["ner", "--model", str(span_folder), "--input", str(source), "--batch-size", "0"]) == 2
+    assert "--batch-size must be at least 1" in capsys.readouterr().err
+    assert cli.main(["ner", "--model", str(tmp_path / "no-model"), "--input", str(source)]) == 2
+    assert "no-model" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # argparse: classify-entities reads JSONL only
+        cli.main(["classify-entities", "--model", str(span_folder), "--format", "text"])
+
+
+def test_demo_passes_its_arguments_to_the_demo_module(monkeypatch):
+    received = []
+    fake = types.ModuleType("mluke_hf.demo")
+    fake.main = lambda argv: received.append(argv) or {"f1": 1.0}
+    monkeypatch.setitem(sys.modules, "mluke_hf.demo", fake)
+    monkeypatch.setattr("mluke_hf.demo", fake, raising=False)
+    assert cli.main(["demo", "--epochs", "1", "--output-dir", "x"]) == 0
+    assert received == [["--epochs", "1", "--output-dir", "x"]]
+
+
+def test_help_lists_every_subcommand(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--help"])
+    assert exit_info.value.code == 0
+    help_text = capsys.readouterr().out
+    for name in (*cli.COMMANDS, "demo"):
+        assert name in help_text
