@@ -39,7 +39,9 @@ def _question_context_pairs(args: tuple, kwargs: dict) -> tuple[list[dict[str, s
         raise ValueError("pass either question=/context= or a {'question', 'context'} dict (or a list), not both")
     if args:
         if len(args) != 1:
-            raise ValueError(f"question-answering takes one positional input (a dict or a list of dicts), got {len(args)}")
+            raise ValueError(
+                f"question-answering takes one positional input (a dict or a list of dicts), got {len(args)}"
+            )
         examples = args[0]
         single = isinstance(examples, dict)
         examples = [examples] if single else list(examples)

@@ -18,7 +18,7 @@ from shutil import copyfile
 from typing import Any
 
 from tokenizers import Tokenizer
-from transformers.tokenization_utils_base import AddedToken, BatchEncoding, TruncationStrategy
+from transformers.tokenization_utils_base import AddedToken, BatchEncoding, PaddingStrategy, TruncationStrategy
 from transformers.tokenization_utils_tokenizers import TokenizersBackend
 from transformers.utils import logging
 
@@ -103,6 +103,41 @@ def _strip_leading_space(text: str, span: tuple[int, int]) -> tuple[int, int]:
     while start < end - 1 and text[start].isspace():
         start += 1
     return (start, end)
+
+
+# Plain-call arguments only the Rust backend serves (fast-tokenizer semantics); other plain calls take SentencePiece.
+_ALIGNMENT_ARGUMENTS = ("return_offsets_mapping", "is_split_into_words", "return_overflowing_tokens", "stride")
+
+
+# What `_encode_plain_lean` serves; any other argument goes to MLukeTokenizer's general path.
+_LEAN_ARGUMENTS = {
+    "add_special_tokens", "padding_strategy", "truncation_strategy", "max_length", "pad_to_multiple_of",
+    "padding_side", "return_tensors", "return_token_type_ids", "return_attention_mask", "return_special_tokens_mask",
+    "return_length", "verbose", "split_special_tokens", "stride", "is_split_into_words",
+    "return_overflowing_tokens", "return_offsets_mapping",
+}  # fmt: skip
+_LEAN_TRUNCATION = (TruncationStrategy.LONGEST_FIRST, TruncationStrategy.ONLY_FIRST)
+
+
+class _LazyAlignmentEncoding(BatchEncoding):
+    """A BatchEncoding whose Rust `Encoding`s (for `word_ids()`, `tokens()`, `char_to_token()`, ...) are computed by
+    `compute` on first use: a plain call that never asks for them pays nothing for them."""
+
+    def __init__(self, data, compute):
+        self.__dict__["_compute_encodings"] = compute
+        super().__init__(data)
+
+    @property
+    def _encodings(self):
+        state = self.__dict__
+        if state.get("_encodings_value") is None and state.get("_compute_encodings") is not None:
+            state["_encodings_value"] = state.pop("_compute_encodings")()
+        return state.get("_encodings_value")
+
+    @_encodings.setter
+    def _encodings(self, value):
+        if value is not None:
+            self.__dict__["_encodings_value"] = value
 
 
 class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
@@ -204,6 +239,9 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         self.entity_vocab_file = entity_vocab_file
         self.sp_model_kwargs = {} if sp_model_kwargs is None else sp_model_kwargs
         has_model = vocab_file is not None and os.path.isfile(vocab_file)
+        self.sp_model = self._load_sentencepiece()
+        self.fairseq_offset = 1
+        self._added_token_pattern = None
         self._grapheme_repair = GraphemeRepair.from_model_file(vocab_file) if has_model else None
         # Unigram ties (see `_tie_safe_backend`): only a model file lets SentencePiece itself settle them.
         self._settles_ties = has_model and is_unigram_model(vocab_file)
@@ -293,17 +331,13 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     def _unknown_piece_names(self, text: str, added_spans: list[tuple[int, int]]) -> list[str]:
         """SentencePiece's names of the unknown pieces of `text`, in order; the text is cut at added tokens first, as
         `MLukeTokenizer` does (the ids already agree, so the n-th `<unk>` is the n-th unknown piece)."""
-        import sentencepiece as spm
-
-        if not (self.vocab_file and os.path.isfile(self.vocab_file)):
+        processor = self.sp_model
+        if processor is None:
             return []
-        if getattr(self, "_sentencepiece", None) is None:
-            self._sentencepiece = spm.SentencePieceProcessor(model_file=self.vocab_file, **self.sp_model_kwargs)
         names, position = [], 0
         for start, end in [*sorted(added_spans), (len(text), len(text))]:
             chunk = text[position:start]
             position = max(position, end)
-            processor = self._sentencepiece
             for piece, piece_id in zip(processor.encode(chunk, out_type=str), processor.encode(chunk)):
                 if piece_id == processor.unk_id():
                     names.append(piece)
@@ -352,7 +386,9 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     ) -> BatchEncoding:
         if self._is_plain(entity_spans, entity_spans_pair, entities, entities_pair):
             kwargs.pop("max_entity_length", None)
-            return self._encode_plain(text, text_pair, **kwargs)
+            if self.sp_model is None or any(kwargs.get(name) for name in _ALIGNMENT_ARGUMENTS):
+                return self._encode_plain(text, text_pair, **kwargs)
+            return self._encode_plain_with_sentencepiece(text, text_pair, **kwargs)
         if kwargs.get("return_offsets_mapping"):
             return self._encode_entities_with_offsets(
                 text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, **kwargs
@@ -362,6 +398,24 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         )
 
     # -- plain path -------------------------------------------------------------------------------------------------
+
+    def _encode_plain_with_sentencepiece(self, text, text_pair=None, **kwargs) -> BatchEncoding:
+        """Ids from SentencePiece (MLukeTokenizer's own plain encoding, C++ and faster than the Rust Unigram/BPE on
+        these models); the Rust `Encoding`s behind `word_ids()`, `tokens()`, `char_to_token()`... are built on first
+        use, with the same arguments."""
+        is_split_into_words = kwargs.get("is_split_into_words", False)
+        _check_plain_input(text, "text", is_split_into_words)
+        if text_pair is not None:
+            _check_plain_input(text_pair, "text_pair", is_split_into_words)
+        encoded = self._encode_plain_lean(text, text_pair, kwargs)
+        if encoded is None:
+            encoded = EntityEncodingMixin._encode_plus(self, text, text_pair, None, None, None, None, **kwargs)
+        alignment_arguments = {**kwargs, "return_tensors": None}
+
+        def alignment():
+            return self._encode_plain(text, text_pair, **alignment_arguments).encodings
+
+        return _LazyAlignmentEncoding(dict(encoded), alignment)
 
     def _encode_plain(self, text, text_pair=None, **kwargs) -> BatchEncoding:
         """The Rust backend's encoding; clusters SentencePiece normalises differently are rewritten first and
@@ -461,6 +515,67 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         if kwargs.get("return_tensors") is not None or kwargs.get("return_overflowing_tokens"):
             return encoded  # these keep the batch axis for one input too
         return BatchEncoding({key: value[0] for key, value in encoded.items()}, encoding=encoded.encodings)
+
+    def _encode_plain_lean(self, text, text_pair, kwargs) -> BatchEncoding | None:
+        """The common plain call (texts or pairs; padding; right truncation of single texts; ids and attention mask)
+        assembled directly from SentencePiece's ids, or None for anything else (then MLukeTokenizer's general path
+        runs). The golden suite and the property tests compare it with MLukeTokenizer."""
+        if any(kwargs.get(name) for name in ("return_token_type_ids", "return_special_tokens_mask", "return_length")):
+            return None
+        if any(name not in _LEAN_ARGUMENTS for name in kwargs):
+            return None
+        batched = isinstance(text, (list, tuple))
+        texts = list(text) if batched else [text]
+        pairs = None if text_pair is None else (list(text_pair) if batched else [text_pair])
+        truncation = kwargs.get("truncation_strategy", TruncationStrategy.DO_NOT_TRUNCATE)
+        max_length = kwargs.get("max_length")
+        add_special_tokens = kwargs.get("add_special_tokens", True)
+        truncating = truncation != TruncationStrategy.DO_NOT_TRUNCATE
+        if (
+            not texts
+            or (pairs is not None and (truncating or len(pairs) != len(texts)))
+            or (truncating and (truncation not in _LEAN_TRUNCATION or max_length is None))
+            or (truncating and (self.truncation_side != "right" or max_length < (3 if add_special_tokens else 1)))
+            or (kwargs.get("padding_side") or self.padding_side) not in ("left", "right")
+            or not all(isinstance(item, str) for item in texts + (pairs or []))
+        ):
+            return None
+        ids = self._sentencepiece_text_pieces(texts + (pairs or []), kwargs.get("split_special_tokens"))
+        bos, eos = self.cls_token_id, self.sep_token_id
+        count, rows = len(texts), []
+        for index in range(count):
+            first = ids[index]
+            if truncating and len(first) + (2 if add_special_tokens else 0) > max_length:
+                first = first[: max_length - (2 if add_special_tokens else 0)]
+            if pairs is None:
+                row = [bos, *first, eos] if add_special_tokens else first
+            else:
+                second = ids[count + index]
+                row = [bos, *first, eos, eos, *second, eos] if add_special_tokens else [*first, *second]
+            rows.append(row)
+        verbose = kwargs.get("verbose", True)
+        for row in rows:
+            self._eventual_warn_about_too_long_sequence(row, max_length, verbose)
+        masks = [[1] * len(row) for row in rows]
+        padding = kwargs.get("padding_strategy", PaddingStrategy.DO_NOT_PAD)
+        if padding != PaddingStrategy.DO_NOT_PAD:
+            target = max(map(len, rows)) if padding == PaddingStrategy.LONGEST else max_length
+            if target is None:
+                return None
+            multiple = kwargs.get("pad_to_multiple_of")
+            if multiple and target % multiple:
+                target += multiple - target % multiple
+            left = (kwargs.get("padding_side") or self.padding_side) == "left"
+            pad = self.pad_token_id
+            for index, row in enumerate(rows):
+                missing = target - len(row)
+                if missing > 0:
+                    rows[index] = [pad] * missing + row if left else row + [pad] * missing
+                    masks[index] = [0] * missing + masks[index] if left else masks[index] + [0] * missing
+        data = {"input_ids": rows if batched else rows[0]}
+        if self._resolve_attention_mask(kwargs.get("return_attention_mask")):
+            data["attention_mask"] = masks if batched else masks[0]
+        return BatchEncoding(data, tensor_type=kwargs.get("return_tensors"), prepend_batch_axis=not batched)
 
     def _backend_encode_plus(self, text, text_pair, **kwargs) -> BatchEncoding:
         """`TokenizersBackend._encode_plus`; a pair that `only_first`/`only_second` cannot cut to `max_length` comes
@@ -569,6 +684,10 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     def _encode_text_pieces(self, pieces: list[str], split_special_tokens: bool | None = None) -> list[list[int]]:
         """Word ids of each piece on its own (the backend primitive of `EntityEncodingMixin`), one Rust call."""
         capture = getattr(self, "_offset_capture", None)
+        if capture is None and self.sp_model is not None:
+            # No offsets wanted: SentencePiece itself (C++, faster than the Rust Unigram/BPE on these models, and
+            # exact by construction), with MLukeTokenizer's own batching of the pieces.
+            return self._sentencepiece_text_pieces(pieces, split_special_tokens)
         ids, offsets = self._backend_encode_pieces(pieces, split_special_tokens, with_offsets=capture is not None)
         if capture is None:
             return ids
@@ -711,6 +830,34 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             handle.write(json.dumps(MLukeTokenizer._special_tokens_map_file(self), indent=2, ensure_ascii=False) + "\n")
         written.append(special_map_path)
         return tuple(dict.fromkeys(written))
+
+    # SentencePiece path of the entity encoding (no offsets): MLukeTokenizer's own, on this class's added tokens.
+    _sentencepiece_text_pieces = MLukeTokenizer._encode_text_pieces
+    _encode_plain_texts = MLukeTokenizer._encode_plain_texts
+    _piece_ids_to_word_ids = MLukeTokenizer._piece_ids_to_word_ids
+    _added_token_regex = MLukeTokenizer._added_token_regex
+    _split_on_added_tokens = MLukeTokenizer._split_on_added_tokens
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        # SentencePiece processors and Rust normalisers are rebuilt from vocab_file.
+        state.update(sp_model=None, _exact_backend=None, _grapheme_repair=None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.sp_model = self._load_sentencepiece()
+        if self.sp_model is not None:
+            self._grapheme_repair = GraphemeRepair.from_model_file(self.vocab_file)
+
+    def _load_sentencepiece(self):
+        if not (self.vocab_file and os.path.isfile(self.vocab_file)):
+            return None
+        import sentencepiece as spm
+
+        processor = spm.SentencePieceProcessor(**self.sp_model_kwargs)
+        processor.Load(self.vocab_file)
+        return processor
 
     _released_tokenizer_config = MLukeTokenizer._released_tokenizer_config
     _find_added_token = MLukeTokenizer._find_added_token

@@ -135,7 +135,8 @@ def test_random_unicode_ids_equal_sentencepiece(kind, text, converted):
 
 
 def test_rust_normaliser_differs_on_clusters_and_repair_fixes_it(converted):
-    """Why GraphemeRepair exists: tokenizers' Precompiled drops the voiced mark of half-width ｶﾞ, SentencePiece keeps it."""
+    """Why GraphemeRepair exists: tokenizers' Precompiled drops the voiced mark of half-width ｶﾞ; SentencePiece
+    keeps it."""
     processor, tokenizer, _, repair = converted["unigram"]
     text = "ｶﾞ"
     assert tokenizer.normalizer.normalize_str(text) != "▁" + processor.normalize(text).lstrip("▁")

@@ -117,11 +117,36 @@ def test_fast_matches_transformers_4_57_6(name, fast_cache, tokenizer_folders, t
         assert message in caplog.text
 
 
+RUST_PATH_CASES = [
+    name
+    for name, case in CASES.items()
+    if case["method"] == "__call__"
+    and "ok" in case
+    and not case["init"]
+    and not case["tokenizer"].startswith("saved:")
+    and not any(key.startswith("entit") or key.startswith("return_") or key == "stride" for key in case["args"])
+    and name not in FAST_OVERFLOW
+]
+
+
+@pytest.mark.parametrize("name", RUST_PATH_CASES)
+def test_golden_plain_cases_on_rust_path(name, fast_tokenizers, caplog):
+    """Plain calls take SentencePiece unless alignment is asked for; asking for offsets runs the same golden cases
+    through the Rust backend (converted normaliser, model, post-processor, padding and truncation)."""
+    case = CASES[name]
+    args = {**SCRIPT.decode_value(case["args"]), "return_offsets_mapping": True}
+    output = SCRIPT.run_case(fast_tokenizers[case["tokenizer"]], {**case, "args": args})
+    output = SCRIPT.describe_output(output)
+    output["data"].pop("offset_mapping")
+    assert output == case["ok"]
+
+
 def test_golden_coverage_of_fast_class():
     """Every golden case runs on the fast class; only the few documented ones are compared differently."""
     special = set(STRICTER_THAN_REFERENCE) | set(STRICTER_THAN_REFERENCE_FAST) | set(FAST_ONLY) | FAST_OVERFLOW
     assert special <= set(CASES)
     assert len(CASES) - len(special) >= 1280
+    assert len(RUST_PATH_CASES) >= 150
 
 
 # -- fast == slow: property tests -------------------------------------------------------------------------------------
@@ -156,8 +181,10 @@ def test_fast_equals_slow_on_random_text(variant, text, pair, fast_tokenizers, s
     fast, slow = fast_tokenizers[variant], slow_tokenizers[variant]
     from mluke_hf.convert_sentencepiece import may_tie
 
-    ids = fast(text, pair)["input_ids"]
-    assert ids == slow(text, pair)["input_ids"]
+    ids = slow(text, pair)["input_ids"]
+    assert fast(text, pair)["input_ids"] == ids  # SentencePiece path
+    rust = fast(text, pair, return_offsets_mapping=True)  # Rust path (offsets)
+    assert rust["input_ids"] == ids and len(rust["offset_mapping"]) == len(ids)
     if not (may_tie(text) and fast.unk_token_id in ids):
         # Known gap: an unknown piece of a text SentencePiece segments for us (unigram ties) is named from its whole
         # source span, which differs from SentencePiece's name when one character normalises to several ("Ⅻ").
@@ -224,6 +251,46 @@ def example_cache(tokenizer_folders):
         return built[task]
 
     return get
+
+
+@pytest.mark.parametrize("variant", ["unigram-full-base", "bpe-lite-base"])
+@PROPERTY_SETTINGS
+@given(
+    texts=st.lists(TEXTS, min_size=1, max_size=4),
+    pairs=st.booleans(),
+    options=st.fixed_dictionaries(
+        {},
+        optional={
+            "padding": st.sampled_from([True, "longest", "max_length", False]),
+            "truncation": st.sampled_from([True, "longest_first", "only_first", False]),
+            "max_length": st.integers(5, 24),  # from 5: a pair needs 4 special tokens
+            "pad_to_multiple_of": st.sampled_from([None, 4, 8]),
+            "padding_side": st.sampled_from(["left", "right"]),
+            "add_special_tokens": st.booleans(),
+            "return_attention_mask": st.booleans(),
+            "return_tensors": st.sampled_from([None, "pt"]),
+        },
+    ),
+)
+def test_fast_plain_options_equal_slow(variant, texts, pairs, options, fast_tokenizers, slow_tokenizers):
+    """The lean SentencePiece path (and its fallbacks) against MLukeTokenizer over padding/truncation options."""
+    fast, slow = fast_tokenizers[variant], slow_tokenizers[variant]
+    pair = list(reversed(texts)) if pairs else None
+    if options.get("padding") == "max_length" and "max_length" not in options:
+        options["max_length"] = 16
+    try:
+        expected = slow(texts, pair, **options)
+    except Exception as error:  # noqa: BLE001 - the fast class must fail the same way
+        with pytest.raises(type(error)):
+            fast(texts, pair, **options)
+        return
+    ours = fast(texts, pair, **options)
+    assert set(ours) == set(expected)
+    for key in expected:
+        left, right = ours[key], expected[key]
+        as_list = (lambda value: value.tolist() if hasattr(value, "tolist") else value)  # noqa: E731
+        assert as_list(left) == as_list(right), key
+    assert len(ours.word_ids(0)) == len(ours["input_ids"][0])  # Rust alignment built on demand
 
 
 def test_fast_equals_slow_on_corpus_batch(fast_tokenizers, slow_tokenizers):
@@ -419,7 +486,7 @@ def test_truncation_error_pair_comes_back_whole(fast_tokenizers, slow_tokenizers
     fast, slow = fast_tokenizers["unigram-full-base"], slow_tokenizers["unigram-full-base"]
     first, second = "Short.", "A much longer second text that cannot fit in the limit at all."
     with caplog.at_level(logging.ERROR):
-        ours = fast(first, second, truncation="only_first", max_length=8)
+        ours = fast(first, second, truncation="only_first", max_length=8, return_offsets_mapping=True)  # Rust path
     assert "truncation='only_first'" in caplog.text
     assert ours["input_ids"] == slow(first, second, truncation="only_first", max_length=8)["input_ids"]
 
@@ -432,7 +499,7 @@ def test_bad_plain_input_names_argument(fast_tokenizers):
         fast(42)
 
 
-# -- saving, loading, AutoTokenizer ------------------------------------------------------------------------------------
+# -- saving, loading, AutoTokenizer -----------------------------------------------------------------------------------
 
 
 def test_save_writes_tokenizer_json_and_released_files(fast_tokenizers, tmp_path):
