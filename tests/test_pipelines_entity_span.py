@@ -196,3 +196,29 @@ def test_ignore_labels_can_report_outside_spans(scripted_ner):
 def test_bad_input_gets_a_clear_error(ner, call, error, match):
     with pytest.raises(error, match=match):
         call(ner)
+
+
+def test_the_slow_tokenizer_gives_the_same_entities(pipeline_folder):
+    folder = pipeline_folder(SPAN_ARCHITECTURE)
+    fast = pipeline("entity-span-classification", model=str(folder))
+    slow_tokenizer = mluke_hf.MLukeTokenizer.from_pretrained(folder)
+    slow = pipeline("entity-span-classification", model=str(folder), tokenizer=slow_tokenizer)
+    assert type(slow.tokenizer) is mluke_hf.MLukeTokenizer
+    assert slow(TEXT) == fast(TEXT)
+
+
+def test_every_entity_task_is_registered_once(caplog):
+    from transformers.pipelines import PIPELINE_REGISTRY
+
+    from mluke_hf.registration import _register_pipelines
+
+    tasks = {
+        "entity-classification": mluke_hf.EntityClassificationPipeline,
+        "entity-pair-classification": mluke_hf.EntityPairClassificationPipeline,
+        "entity-span-classification": mluke_hf.EntitySpanClassificationPipeline,
+        "entity-fill-mask": mluke_hf.EntityFillMaskPipeline,
+    }
+    for task, pipeline_class in tasks.items():
+        assert PIPELINE_REGISTRY.check_task(task)[1]["impl"] is pipeline_class
+    _register_pipelines()  # again: no "already registered" warning
+    assert "already registered" not in caplog.text
