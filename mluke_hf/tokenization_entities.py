@@ -14,7 +14,10 @@ Contract for a backend class. Put `EntityEncodingMixin` FIRST in the bases (its 
   the word ids of each piece encoded ON ITS OWN, without `<s>`/`</s>`, exactly as the reference's
   `convert_tokens_to_ids(tokenize(piece))` (each piece gets its own SentencePiece dummy prefix `▁`; added tokens such
   as `<mask>` are matched, `<mask>` eating the spaces on its left). It is called once per `__call__` with the pieces
-  of every text of the batch, so a backend can encode them in one batched call.
+  of every text of the batch, so a backend can encode them in one batched call. Order: per example, the pieces of
+  the first text then those of the second; `split_text_at_spans` gives the same cut to a backend that needs each
+  piece's place in its text (offsets). The returned lists are copied, never handed to the caller, and identical
+  pieces may share one list.
 - call `self._init_entity_attributes(...)` in `__init__` (before `super().__init__`), and set
   `self.entity_token_1_id` / `self.entity_token_2_id` (word ids of `<ent>` / `<ent2>`) once the added tokens exist.
   transformers' usual `cls_token_id`, `sep_token_id`, `pad_token_id`, `padding_side`, `truncation_side`,

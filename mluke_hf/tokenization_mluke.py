@@ -295,10 +295,15 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         special = sorted(
             {bisect.bisect_right(piece_starts, match.start()) - 1 for match in pattern.finditer(joined, first_match.start())}
         )
-        result = self._encode_plain_texts(pieces)
-        # Rare path: cut those pieces around their added tokens (`<mask>`, `<s>`, ...), as `tokenize` does.
+        # Those pieces are cut around their added tokens (`<mask>`, `<s>`, ...), as `tokenize` does; their plain
+        # parts join the other pieces in one SentencePiece call (the cut pieces themselves are not encoded).
         layouts = [self._split_on_added_tokens(pieces[index]) for index in special]
-        plain_ids = iter(self._encode_plain_texts([part for layout in layouts for part, added in layout if not added]))
+        to_encode = list(pieces)
+        for index in special:
+            to_encode[index] = ""
+        to_encode += [part for layout in layouts for part, added in layout if not added]
+        encoded = self._encode_plain_texts(to_encode)
+        result, plain_ids = encoded[: len(pieces)], iter(encoded[len(pieces) :])
         for index, layout in zip(special, layouts):
             ids: list[int] = []
             for part, is_added in layout:
