@@ -97,6 +97,18 @@ def _cover_gaps(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]
     return covered
 
 
+def _is_batch_of_pairs(text: Any) -> bool:
+    """A non-empty list of `[text, text_pair]` (lists or tuples of two str)."""
+    return (
+        isinstance(text, (list, tuple))
+        and len(text) > 0
+        and all(
+            isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(part, str) for part in pair)
+            for pair in text
+        )
+    )
+
+
 def _strip_leading_space(text: str, span: tuple[int, int]) -> tuple[int, int]:
     """A token such as `▁world` covers the space before the word; its offsets start at the word, as in XLM-R."""
     start, end = span
@@ -360,15 +372,18 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         entities_pair=None,
         **kwargs,
     ) -> BatchEncoding:
-        """Encode text(s) as `MLukeTokenizer` does; without entities and task the Rust backend does it all.
+        """Encode text(s) as `MLukeTokenizer` does (same ids), with what a transformers fast tokenizer adds.
 
         Plain calls (no `entity_spans`/`entities`, no `task`) accept everything a transformers fast tokenizer does:
-        `is_split_into_words`, `return_overflowing_tokens` with `stride`, `return_offsets_mapping`, `word_ids()`.
+        `is_split_into_words`, `return_overflowing_tokens` with `stride`, `return_offsets_mapping`, `word_ids()`, and
+        a batch of pairs as a list of `[text, text_pair]` (what the zero-shot-classification pipeline passes).
         Entity calls also accept `return_offsets_mapping`: each token's character span in its original text,
         `<s>`/`</s>`/padding as (0, 0) and the `<ent>`/`<ent2>` markers as zero-width spans at the mention's edges.
         """
         if self._is_plain(entity_spans, entity_spans_pair, entities, entities_pair):
             kwargs.pop("max_entity_length", None)
+            if text_pair is None and not kwargs.get("is_split_into_words") and _is_batch_of_pairs(text):
+                text, text_pair = [pair[0] for pair in text], [pair[1] for pair in text]
             return TokenizersBackend.__call__(self, text=text, text_pair=text_pair, **kwargs)
         return EntityEncodingMixin.__call__(
             self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, **kwargs

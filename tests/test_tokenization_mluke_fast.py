@@ -491,6 +491,16 @@ def test_truncation_error_pair_comes_back_whole(fast_tokenizers, slow_tokenizers
     assert ours["input_ids"] == slow(first, second, truncation="only_first", max_length=8)["input_ids"]
 
 
+def test_batch_of_pairs_as_lists(fast_tokenizers, slow_tokenizers):
+    """`tokenizer([[a, b], ...])`: the fast-tokenizer form of a batch of pairs (zero-shot-classification uses it)."""
+    fast, slow = fast_tokenizers["unigram-full-base"], slow_tokenizers["unigram-full-base"]
+    firsts, seconds = ["Tokyo is big.", "Paris."], ["This is about cities.", "This is about food."]
+    expected = slow(firsts, seconds, padding=True)
+    for pairs in ([[a, b] for a, b in zip(firsts, seconds)], list(zip(firsts, seconds))):
+        assert dict(fast(pairs, padding=True)) == dict(expected)
+        assert fast(pairs, return_offsets_mapping=True)["input_ids"] == slow(firsts, seconds)["input_ids"]
+
+
 def test_bad_plain_input_names_argument(fast_tokenizers):
     fast = fast_tokenizers["unigram-full-base"]
     with pytest.raises(ValueError, match="is_split_into_words"):
