@@ -4,7 +4,7 @@ Run by bench_tokenizer.py as `/work/venv-ref/bin/python benchmarks/bench_tokeniz
 It then answers one command per stdin line with one JSON line on stdout, so the main script can interleave its own
 timing rounds with these (load on a shared machine then hits both sides alike):
 
-- `plain` / `span`: seconds of one run over the whole batch;
+- `plain` / `span`: [wall seconds, CPU seconds of this process] of one run over the whole batch;
 - `ids`: {"plain_ids": ..., "span_ids": ...} to check that both sides compute the same thing.
 """
 
@@ -31,9 +31,9 @@ def main() -> None:
     for line in sys.stdin:
         command = line.strip()
         if command in runs:
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             runs[command]()
-            result = time.perf_counter() - start
+            result = [time.perf_counter() - start, time.process_time() - cpu_start]
         elif command == "ids":
             result = {
                 "plain_ids": plain(texts)["input_ids"],
