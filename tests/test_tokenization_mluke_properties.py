@@ -223,3 +223,20 @@ def test_pad_round_trip(task_tokenizers, batch, side, multiple):
         assert all(row == [-1] * tokenizer.max_mention_length for row in padding_rows)
         padding_entities = [e for e, flag in zip(padded["entity_ids"][index], entity_keep) if not flag]
         assert padding_entities == [tokenizer.entity_pad_token_id] * len(padding_entities)
+
+
+@PROPERTY_SETTINGS
+@given(case=text_with_spans(max_spans=5), max_length=st.sampled_from([None, 12]))
+def test_prepare_for_model_from_token_spans_equals_call(task_tokenizers, case, max_length):
+    """The public `prepare_for_model(ids, entity_ids=..., entity_token_spans=...)` path gives `__call__`'s result."""
+    tokenizer = task_tokenizers[None]
+    text, spans = case
+    pieces, pieces_before = split_text_at_spans(text, spans)
+    piece_ids = [tokenizer.convert_tokens_to_ids(tokenizer.tokenize(piece)) for piece in pieces]
+    tokens_before = [sum(len(ids) for ids in piece_ids[:count]) for count in range(len(pieces) + 1)]
+    token_spans = [(tokens_before[pieces_before[start]], tokens_before[pieces_before[end]]) for start, end in spans]
+    ids = [token for ids in piece_ids for token in ids]
+    entity_ids = [tokenizer.entity_mask_token_id] * len(spans)
+    truncation = {"max_length": max_length, "truncation": True} if max_length else {}
+    prepared = tokenizer.prepare_for_model(ids, entity_ids=entity_ids, entity_token_spans=token_spans, **truncation)
+    assert dict(prepared) == dict(tokenizer(text, entity_spans=spans, **truncation))
