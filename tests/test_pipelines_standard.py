@@ -104,13 +104,6 @@ def test_question_answering_on_the_plugin_layout(pipeline_folder):
     assert 0.0 < answer["score"] <= 1.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="zero-shot-classification calls the tokenizer with a list of [premise, hypothesis] pairs, which "
-    "MLukeTokenizer/MLukeTokenizerFast refuse ('text must be a str ... or a list of str'), as 4.57.6's MLukeTokenizer "
-    "does; the tokenizers (issues 3/4) must accept a batch of pairs",
-)
 @pytest.mark.parametrize("layout", BOTH)
 def test_zero_shot_classification(pipeline_folder, layout):
     folder = pipeline_folder("LukeForSequenceClassification", layout=layout, id2label=NLI_LABELS)
