@@ -36,6 +36,8 @@ PLUGIN_TO_LUKE_ARCHITECTURE = {
     "MLukeForMultipleChoice": "LukeForMultipleChoice",
 }
 
+LUKE_TO_PLUGIN_ARCHITECTURE = {luke: plugin for plugin, luke in PLUGIN_TO_LUKE_ARCHITECTURE.items()}
+
 
 @strict
 class MLukeConfig(PreTrainedConfig):
@@ -111,6 +113,14 @@ class LukeFormatConfig(MLukeConfig):
     architecture names, so the folder stays loadable by transformers 4.x and by the original LUKE code."""
 
     model_type = "luke"
+
+    def __post_init__(self, **kwargs: Any) -> None:
+        # In memory the architectures name the plugin's classes (saved back as `LukeFor...` by `to_dict`):
+        # transformers' pipeline() tries `getattr(transformers, name)` for each of them, which for `LukeFor...` names
+        # imports the in-tree LUKE module (and prints its import-time errors) for a class it never uses.
+        if self.architectures:
+            self.architectures = [LUKE_TO_PLUGIN_ARCHITECTURE.get(name, name) for name in self.architectures]
+        super().__post_init__(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
         output = super().to_dict()

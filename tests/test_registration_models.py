@@ -183,3 +183,20 @@ def test_every_entity_input_is_an_explicit_forward_argument():
         assert entity_inputs <= set(inspect.signature(model_class.forward).parameters), model_class.__name__
     span_inputs = set(inspect.signature(mluke_hf.MLukeForEntitySpanClassification.forward).parameters)
     assert {"entity_start_positions", "entity_end_positions", "labels"} <= span_inputs
+
+
+def test_pipeline_on_a_released_folder_never_imports_the_intree_luke_model(tiny_checkpoint_factory, tmp_path):
+    """pipeline() tries `getattr(transformers, name)` for config.architectures; `LukeFor...` would import in-tree LUKE."""
+    folder = tiny_checkpoint_factory()
+    saved = tmp_path / "saved"
+    script = (
+        "import sys, mluke_hf; from transformers import pipeline; "
+        f"fill_mask = pipeline('fill-mask', model={str(folder)!r}); "
+        f"fill_mask.model.save_pretrained({str(saved)!r}); "
+        "print('IN_TREE', 'transformers.models.luke.modeling_luke' in sys.modules, fill_mask.model.config.architectures)"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True)
+    assert "IN_TREE False ['MLukeForMaskedLM']" in result.stdout, result.stdout
+    assert "[ERROR]" not in result.stdout + result.stderr
+    saved_config = json.loads((saved / "config.json").read_text())
+    assert saved_config["architectures"] == ["LukeForMaskedLM"] and saved_config["model_type"] == "luke"
