@@ -161,8 +161,7 @@ def run_command(name: str, args: argparse.Namespace) -> int:
     records = read_records(args.input, command, args.format)
     options = pipeline_options(name, args)
     device = args.device if args.device is not None else "cpu"
-    # Loading a released folder makes transformers import its own LUKE module, whose docstring checks print
-    # "[ERROR] No checkpoint found ..." to stdout; keep stdout for the JSONL.
+    # Whatever a model's loading code prints must not mix with the JSONL on stdout.
     with contextlib.redirect_stdout(sys.stderr):
         runner = pipeline(command.task, model=args.model, device=device, batch_size=args.batch_size)
     name_of_input = "<stdin>" if args.input == "-" else args.input
