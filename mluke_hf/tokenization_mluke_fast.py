@@ -85,6 +85,19 @@ def _attaches_to_previous(character: str) -> bool:
     return not character.isspace() and unicodedata.category(character)[0] in "MC"
 
 
+_ATTACHING_CANDIDATES = None
+
+
+def _has_attaching_characters(text: str) -> bool:
+    """Whether `text` holds a character `_attaches_to_previous` accepts (most texts do not: `_cover_gaps` is skipped)."""
+    global _ATTACHING_CANDIDATES
+    if _ATTACHING_CANDIDATES is None:
+        import regex
+
+        _ATTACHING_CANDIDATES = regex.compile(r"[\p{M}\p{C}]")
+    return any(not match.isspace() for match in _ATTACHING_CANDIDATES.findall(text))
+
+
 def _cover_gaps(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Extend each span over the characters after it that no token covers when they are marks, format or control
     characters: the normaliser folded them into the token before (`"a\u0308"` -> `"ä"`) or deleted them."""
@@ -305,6 +318,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     _decode = MLukeTokenizer._decode
 
     def _add_tokens(self, new_tokens: list[str | AddedToken], special_tokens: bool = False) -> int:
+        self.__dict__["_added_tokens_version"] = self.__dict__.get("_added_tokens_version", 0) + 1
         return super()._add_tokens([_raw_text_token(token, special_tokens) for token in new_tokens], special_tokens)
 
     def convert_ids_to_tokens(self, ids: int | list[int], skip_special_tokens: bool = False) -> str | list[str]:
@@ -488,7 +502,21 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         sources = (texts, pairs)
         fixed = []
         for row, sample, encoding in zip(rows, samples, encoded.encodings):
-            sequence_ids, word_ids = encoding.sequence_ids, encoding.word_ids
+            sequence_ids = encoding.sequence_ids
+            if not is_split_into_words and pairs is None and (sample, 0, None) not in regions:
+                # The common case (one plain text, nothing rewritten), token by token without the general bookkeeping.
+                source = texts[sample]
+                new_row = [
+                    span
+                    if sequence is None or span[1] - span[0] < 2 or not source[span[0]].isspace()
+                    else _strip_leading_space(source, span)
+                    for span, sequence in zip(row, sequence_ids)
+                ]
+                if _has_attaching_characters(source):
+                    new_row = self._cover_row_gaps(new_row, sequence_ids, None, sample, sources, False)
+                fixed.append(new_row)
+                continue
+            word_ids = encoding.word_ids
             new_row = []
             for index, span in enumerate(row):
                 sequence = sequence_ids[index]
@@ -687,14 +715,32 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         Rust's Unigram sums piece scores in float64, SentencePiece in float32; where two segmentations that are
         permutations of the same pieces (`"3"+"33"` and `"33"+"3"` inside `"333"`) tie, float32 rounding decides in
         SentencePiece and the two can differ. Such ties need a unit repeated three times or more, which `may_tie`
-        detects; the copy is several times slower, so only those calls use it. It is rebuilt when tokens are added.
+        detects; those texts are encoded by both engines first (cheap), and only when the ids differ does the call
+        take the copy, which is several times slower. It is rebuilt when tokens are added.
         """
-        if not self._settles_ties or not any(isinstance(text, str) and may_tie(text) for text in texts):
+        if not self._settles_ties:
+            return self._tokenizer
+        tied = [text for text in texts if isinstance(text, str) and may_tie(text)]
+        if not tied or self._rust_agrees_with_sentencepiece(tied):
             return self._tokenizer
         key = (self._tokenizer.get_vocab_size(with_added_tokens=True), len(self._tokenizer.get_added_tokens_decoder()))
         if self._exact_backend is None or self._exact_backend[0] != key:
             self._exact_backend = (key, exact_sentencepiece_tokenizer(self._tokenizer, self.vocab_file))
         return self._exact_backend[1]
+
+    def _rust_agrees_with_sentencepiece(self, texts: list[str]) -> bool:
+        """Whether the Rust backend gives SentencePiece's ids on each text (encoded alone, no special tokens)."""
+        if self.sp_model is None or self.sp_model_kwargs.get("enable_sampling"):
+            return False
+        backend = self._tokenizer
+        if backend.truncation is not None:
+            backend.no_truncation()
+        if backend.padding is not None:
+            backend.no_padding()
+        backend.encode_special_tokens = self.split_special_tokens
+        repaired = self._grapheme_repair.repair_texts(texts)[0] if self._grapheme_repair is not None else texts
+        rust = [encoding.ids for encoding in backend.encode_batch_fast(repaired, add_special_tokens=False)]
+        return rust == self._sentencepiece_text_pieces(texts, self.split_special_tokens)
 
     def _encode_text_pieces(self, pieces: list[str], split_special_tokens: bool | None = None) -> list[list[int]]:
         """Word ids of each piece on its own (the backend primitive of `EntityEncodingMixin`), one Rust call."""
@@ -845,6 +891,25 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             handle.write(json.dumps(MLukeTokenizer._special_tokens_map_file(self), indent=2, ensure_ascii=False) + "\n")
         written.append(special_map_path)
         return tuple(dict.fromkeys(written))
+
+    # MLukeTokenizer's SentencePiece helpers read these maps per text piece; the backend's properties rebuild them
+    # from Rust on every access, so they are cached here until the added vocabulary changes.
+    @property
+    def _added_tokens_encoder(self) -> dict[str, int]:
+        return self._added_token_maps()[0]
+
+    @property
+    def _added_tokens_decoder(self) -> dict[int, AddedToken]:
+        return self._added_token_maps()[1]
+
+    def _added_token_maps(self) -> tuple[dict[str, int], dict[int, AddedToken]]:
+        key = (self._tokenizer.get_vocab_size(with_added_tokens=True), self.__dict__.get("_added_tokens_version", 0))
+        cached = self.__dict__.get("_added_maps_cache")
+        if cached is None or cached[0] != key:
+            decoder = dict(sorted(self._tokenizer.get_added_tokens_decoder().items()))
+            cached = (key, {token.content: index for index, token in decoder.items()}, decoder)
+            self.__dict__["_added_maps_cache"] = cached
+        return cached[1], cached[2]
 
     # SentencePiece path of the entity encoding (no offsets): MLukeTokenizer's own, on this class's added tokens.
     _sentencepiece_text_pieces = MLukeTokenizer._encode_text_pieces
