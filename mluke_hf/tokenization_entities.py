@@ -513,6 +513,13 @@ class EntityEncodingMixin:
         self.max_entity_length = max_entity_length_for_task(task, max_entity_length)
         self.max_mention_length = max_mention_length
 
+    def _warn_once(self, message: str) -> None:
+        """Log a warning of this package once per tokenizer (not once per example of every batch)."""
+        given = self.__dict__.setdefault("_entity_warnings_given", set())
+        if message not in given:
+            given.add(message)
+            logger.warning(message)
+
     def _encode_text_pieces(self, pieces: list[str], split_special_tokens: bool = False) -> list[list[int]]:
         raise NotImplementedError("a backend must implement _encode_text_pieces (see mluke_hf.tokenization_entities)")
 
@@ -792,7 +799,7 @@ class EntityEncodingMixin:
         pieces, pieces_before = split_text_at_spans(text, entity_spans, boundaries)
         if text_pair is not None:
             # The reference drops text_pair in task modes; keep its output but say so.
-            logger.warning(f"text_pair is ignored when task={self.task!r}: encode the second text separately")
+            self._warn_once(f"text_pair is ignored when task={self.task!r}: encode the second text separately")
         return _SequencePlan(pieces, pieces_before, entity_spans, entity_ids), None
 
     def _apply_task_markers(self, ids: list[int], token_spans: list[tuple[int, int]]):
@@ -1170,9 +1177,9 @@ class EntityEncodingMixin:
         total_entities = len(kept_ids) + (len(kept_pair_ids) if kept_pair_ids is not None else 0)
         overflowing_entities: list = []
         if truncation_strategy != TruncationStrategy.DO_NOT_TRUNCATE and total_entities > max_entity_length:
-            logger.warning(
-                f"{total_entities - max_entity_length} entities are dropped to fit max_entity_length="
-                f"{max_entity_length}; pass a larger max_entity_length or split the spans into several calls"
+            self._warn_once(
+                f"Entities beyond max_entity_length={max_entity_length} are dropped (the first ones are kept); pass a "
+                "larger max_entity_length or split the spans into several calls"
             )
             kept_ids, kept_pair_ids, overflowing_entities = truncate_id_sequences(
                 kept_ids,
@@ -1187,7 +1194,7 @@ class EntityEncodingMixin:
             if kept_pair_spans is not None:
                 kept_pair_spans = kept_pair_spans[: len(kept_pair_ids)]
         elif total_entities > max_entity_length:
-            logger.warning_once(
+            self._warn_once(
                 f"Some examples have more entities than max_entity_length={max_entity_length} and truncation is off: "
                 "all are kept (as transformers 4.x did), so padded batches may be ragged. Pass truncation=True to keep "
                 "the first max_entity_length entities, or a larger max_entity_length."

@@ -203,15 +203,19 @@ def test_batch_encode_plus_checks_lengths(tokenizers):
 SPANS = [(0, 5), (13, 20), (24, 29)]
 
 
-def test_more_spans_than_max_entity_length_with_truncation(tokenizers, caplog):
-    tokenizer = tokenizers["esc"]
+def test_more_spans_than_max_entity_length_with_truncation(tokenizer_folders, caplog):
+    from mluke_hf import MLukeTokenizer
+
+    tokenizer = MLukeTokenizer.from_pretrained(
+        tokenizer_folders["unigram-full-base"], task="entity_span_classification", max_entity_length=2
+    )
     with caplog.at_level(logging.WARNING):
         encoding = tokenizer(TEXT, entity_spans=SPANS, truncation=True)
     full = tokenizer(TEXT, entity_spans=SPANS)
     assert len(encoding["entity_ids"]) == 2
     assert encoding["entity_position_ids"] == full["entity_position_ids"][:2]
     assert encoding["entity_start_positions"] == full["entity_start_positions"][:2]
-    assert "1 entities are dropped to fit max_entity_length=2" in caplog.text
+    assert "Entities beyond max_entity_length=2 are dropped (the first ones are kept)" in caplog.text
 
 
 def test_more_spans_than_max_entity_length_without_truncation(tokenizer_folders, caplog):
@@ -221,11 +225,12 @@ def test_more_spans_than_max_entity_length_without_truncation(tokenizer_folders,
     tokenizer = MLukeTokenizer.from_pretrained(
         tokenizer_folders["unigram-full-base"], task="entity_span_classification", max_entity_length=3
     )
-    # The warning is given once per process and max_entity_length (transformers' warning_once): 3 is used only here.
     with caplog.at_level(logging.WARNING):
-        encoding = tokenizer(TEXT, entity_spans=[*SPANS, (6, 8)])
-    assert len(encoding["entity_ids"]) == 4
-    assert "more entities than max_entity_length=3 and truncation is off" in caplog.text
+        encoding = tokenizer([TEXT, TEXT], entity_spans=[[*SPANS, (6, 8)]] * 2)
+        tokenizer(TEXT, entity_spans=[*SPANS, (6, 8)])
+    assert [len(row) for row in encoding["entity_ids"]] == [4, 4]
+    # Once per tokenizer, not once per example.
+    assert caplog.text.count("more entities than max_entity_length=3 and truncation is off") == 1
 
 
 def test_call_max_entity_length_overrides_for_plain_mode(tokenizers):
