@@ -149,6 +149,20 @@ def test_golden_plain_cases_on_rust_path(name, fast_tokenizers, caplog):
     assert output == case["ok"]
 
 
+FAST_SAVED = json.loads((TOKENIZER_DATA / "golden_fast_saved.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", FAST_SAVED["cases"], ids=lambda case: case["name"])
+def test_folders_saved_by_fast_class_load_in_4_57_6(case, fast_cache, tokenizer_folders, tmp_path_factory):
+    """scripts/make_fast_saved_golden.py: 4.57.6 loaded folders saved by MLukeTokenizerFast and gave the released
+    folders' results; the fast class, loading the same saved files back, gives them too."""
+    assert FAST_SAVED["transformers_version"] == "4.57.6"
+    assert case["ok"] == CASES[case["name"]]["ok"]
+    tokenizer = _fast_tokenizer(fast_cache, tokenizer_folders, tmp_path_factory, case)
+    decoded = {**case, "args": SCRIPT.decode_value(case["args"])}
+    assert SCRIPT.describe_output(SCRIPT.run_case(tokenizer, decoded)) == case["ok"]
+
+
 def test_golden_coverage_of_fast_class():
     """Every golden case runs on the fast class; only the few documented ones are compared differently."""
     special = set(STRICTER_THAN_REFERENCE) | set(STRICTER_THAN_REFERENCE_FAST) | set(FAST_ONLY) | FAST_OVERFLOW
