@@ -89,7 +89,7 @@ _ATTACHING_CANDIDATES = None
 
 
 def _has_attaching_characters(text: str) -> bool:
-    """Whether `text` holds a character `_attaches_to_previous` accepts (most texts do not: `_cover_gaps` is skipped)."""
+    """Whether `text` holds a character `_attaches_to_previous` accepts (most do not; `_cover_gaps` is skipped)."""
     global _ATTACHING_CANDIDATES
     if _ATTACHING_CANDIDATES is None:
         import regex
@@ -475,7 +475,8 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
                 text_pair = None if new_pairs is None else (new_pairs if batched else new_pairs[0])
         sequences = texts + (pairs or [])
         backend = self._tie_safe_backend(
-            [word for sequence in sequences for word in sequence] if is_split_into_words else sequences
+            [word for sequence in sequences for word in sequence] if is_split_into_words else sequences,
+            kwargs.get("split_special_tokens"),
         )
         if backend is not self._tokenizer:
             # A text where unigram segmentations can tie: SentencePiece itself segments this call.
@@ -670,7 +671,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             backend.encode_special_tokens = split_special_tokens
         repair = self._grapheme_repair
         repaired, maps = repair.repair_texts(pieces) if repair is not None else (pieces, None)
-        exact = self._tie_safe_backend(pieces)
+        exact = self._tie_safe_backend(pieces, split_special_tokens)
         if exact is not backend:
             return self._encode_pieces_settling_ties(pieces, repaired, maps, backend, exact, with_offsets)
         if not with_offsets:
@@ -708,7 +709,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             for piece, row in zip(pieces, offsets)
         ]
 
-    def _tie_safe_backend(self, texts) -> Tokenizer:
+    def _tie_safe_backend(self, texts, split_special_tokens: bool | None = None) -> Tokenizer:
         """The backend to encode `texts` with: the Rust one, or (unigram models, a text where `may_tie` holds) a copy
         whose segmentation is SentencePiece's own.
 
@@ -721,14 +722,14 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         if not self._settles_ties:
             return self._tokenizer
         tied = [text for text in texts if isinstance(text, str) and may_tie(text)]
-        if not tied or self._rust_agrees_with_sentencepiece(tied):
+        if not tied or self._rust_agrees_with_sentencepiece(tied, split_special_tokens):
             return self._tokenizer
         key = (self._tokenizer.get_vocab_size(with_added_tokens=True), len(self._tokenizer.get_added_tokens_decoder()))
         if self._exact_backend is None or self._exact_backend[0] != key:
             self._exact_backend = (key, exact_sentencepiece_tokenizer(self._tokenizer, self.vocab_file))
         return self._exact_backend[1]
 
-    def _rust_agrees_with_sentencepiece(self, texts: list[str]) -> bool:
+    def _rust_agrees_with_sentencepiece(self, texts: list[str], split_special_tokens: bool | None = None) -> bool:
         """Whether the Rust backend gives SentencePiece's ids on each text (encoded alone, no special tokens)."""
         if self.sp_model is None or self.sp_model_kwargs.get("enable_sampling"):
             return False
@@ -737,10 +738,12 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             backend.no_truncation()
         if backend.padding is not None:
             backend.no_padding()
-        backend.encode_special_tokens = self.split_special_tokens
+        if split_special_tokens is None:
+            split_special_tokens = self.split_special_tokens
+        backend.encode_special_tokens = split_special_tokens
         repaired = self._grapheme_repair.repair_texts(texts)[0] if self._grapheme_repair is not None else texts
         rust = [encoding.ids for encoding in backend.encode_batch_fast(repaired, add_special_tokens=False)]
-        return rust == self._sentencepiece_text_pieces(texts, self.split_special_tokens)
+        return rust == self._sentencepiece_text_pieces(texts, split_special_tokens)
 
     def _encode_text_pieces(self, pieces: list[str], split_special_tokens: bool | None = None) -> list[list[int]]:
         """Word ids of each piece on its own (the backend primitive of `EntityEncodingMixin`), one Rust call."""

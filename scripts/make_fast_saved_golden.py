@@ -27,7 +27,8 @@ OUTPUT = REPO / "tests" / "data" / "tokenizer" / "golden_fast_saved.json"
 
 
 def load_golden_script():
-    spec = importlib.util.spec_from_file_location("make_tokenizer_golden", REPO / "scripts" / "make_tokenizer_golden.py")
+    path = REPO / "scripts" / "make_tokenizer_golden.py"
+    spec = importlib.util.spec_from_file_location("make_tokenizer_golden", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -605,3 +605,22 @@ def test_tokenizer_json_alone_needs_no_sentencepiece_model(fast_tokenizers, tmp_
         assert loaded(text)["input_ids"] == fast(text)["input_ids"]
     with pytest.raises(ValueError, match="sentencepiece.bpe.model"):
         loaded.save_pretrained(tmp_path / "again")
+
+
+def test_split_special_tokens_on_every_route(tokenizer_folders):
+    """`split_special_tokens=True` reads `<mask>` as text, on the SentencePiece route, the Rust route and the entity
+    path with offsets, tie-prone text included (its check must not reset the setting)."""
+    from mluke_hf import MLukeTokenizer, MLukeTokenizerFast
+
+    folder = tokenizer_folders["unigram-full-base"]
+    fast, slow = MLukeTokenizerFast.from_pretrained(folder), MLukeTokenizer.from_pretrained(folder)
+    text = "Paris <mask> 333 ..."
+    expected = slow(text, split_special_tokens=True)["input_ids"]
+    assert fast.mask_token_id not in expected
+    assert fast(text, split_special_tokens=True)["input_ids"] == expected
+    assert fast(text, split_special_tokens=True, return_offsets_mapping=True)["input_ids"] == expected
+    spans = [(0, 5)]
+    expected = slow(text, entity_spans=spans, split_special_tokens=True)["input_ids"]
+    ours = fast(text, entity_spans=spans, split_special_tokens=True, return_offsets_mapping=True)
+    assert ours["input_ids"] == expected
+    assert fast(text)["input_ids"] == slow(text)["input_ids"]  # and the default is back for the next call
