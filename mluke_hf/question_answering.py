@@ -79,6 +79,7 @@ class MLukeQuestionAnsweringPipeline(Pipeline):
     Arguments: `top_k` (1), `max_answer_len` (tokens, 15), `max_seq_len` (window length in tokens, the tokenizer's
     limit up to 384), `doc_stride` (tokens shared by consecutive windows, 128 or less to fit), `max_question_len`
     (64), `handle_impossible_answer` (False: when True, an empty answer wins if `<s>` scores above every span).
+    All windows of one example go through the model as one batch; `batch_size` is accepted and ignored.
     """
 
     _load_tokenizer = True
@@ -127,6 +128,8 @@ class MLukeQuestionAnsweringPipeline(Pipeline):
 
     def __call__(self, *args, **kwargs):
         examples, single = _question_context_pairs(args, kwargs)
+        # Each example already runs as one batch of its windows; examples are not stacked together.
+        kwargs.pop("batch_size", None)
         results = super().__call__(examples, **kwargs)
         return results[0] if single else results
 

@@ -163,6 +163,7 @@ def test_qa_pipeline_call_forms_and_errors(qa_pipeline):
         assert result["answer"] == example["context"][result["start"] : result["end"]]
     single = qa_pipeline({"question": "Where?", "context": CONTEXT})
     assert single == results[0]
+    assert qa_pipeline(inputs, batch_size=2) == results  # windows are the batch; batch_size is ignored
     both = qa_pipeline(question="Where?", context=[CONTEXT, CONTEXT])
     assert both[0] == both[1] == single
     with pytest.raises(ValueError, match="context"):
