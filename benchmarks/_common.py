@@ -144,7 +144,8 @@ def interleaved_medians(steps: Mapping[str, Callable[[], None]], rounds: int, wa
 # ---------------------------------------------------------------------------------------------------------------------
 # Peak memory: one fresh subprocess per (implementation, mode, shape). torch's CPU allocations are invisible to
 # tracemalloc, so the child reads the kernel's peak resident set (VmHWM), reset through /proc/self/clear_refs right
-# before the measured step: the figure is the step's peak over what the model and inputs already hold.
+# before the measured step: the figure is the step's peak over what the model and inputs already hold. The same
+# step is run once before the reset, so one-time allocations (thread pools, kernels' scratch) are not counted.
 
 
 def _status_kib(field: str) -> int:
@@ -163,6 +164,8 @@ def measure_peak_here(implementation: str, mode: str, shape: Mapping, width: Map
     del plugin, intree
     batch = make_batch(shape["batch_size"], shape["words"], shape["entities"], width)
     step = inference_step(model, batch) if mode == "inference" else training_step(model, batch)
+    step()
+    model.zero_grad(set_to_none=True)
     with open("/proc/self/clear_refs", "w") as clear_refs:
         clear_refs.write("5")
     baseline = _status_kib("VmRSS")
@@ -181,7 +184,10 @@ def measure_peak(implementation: str, mode: str, shape: Mapping, width: Mapping,
         "r = json.loads(sys.argv[2]); print(json.dumps(measure_peak_here(r['implementation'], r['mode'], "
         "r['shape'], r['width'], r['threads'])))"
     )
-    environment = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
+    # A fixed mmap threshold: glibc then maps every large tensor on its own and unmaps it when freed, so the resident
+    # set follows live tensor memory. With its default adaptive threshold, freed blocks stay in the heap and the peak
+    # wanders by +-60 MiB from run to run on the same step.
+    environment = {**os.environ, "TOKENIZERS_PARALLELISM": "false", "MALLOC_MMAP_THRESHOLD_": "65536"}
     completed = subprocess.run(
         [sys.executable, "-c", code, str(Path(__file__).resolve().parent), request],
         capture_output=True,

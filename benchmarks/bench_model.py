@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -127,6 +128,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--grid", choices=("targets", "full"), default="targets")
     parser.add_argument("--modes", default="inference,training", help="comma-separated: inference, training")
+    parser.add_argument("--no-time", action="store_true", help="measure peak memory only")
     parser.add_argument("--memory", choices=("targets", "grid", "none"), default="targets",
                         help="shapes whose peak memory is measured (one subprocess per implementation and mode)")
     parser.add_argument("--rounds", type=int, default=7, help="timed rounds per inference shape")
@@ -150,18 +152,21 @@ def main(argv=None) -> dict:
     else:
         width, rounds, training_rounds = BASE_WIDTH, args.rounds, args.training_rounds
         shapes = target_shapes() if args.grid == "targets" else full_grid()
-        memory_shapes = {"targets": target_shapes()[:2], "grid": shapes, "none": []}[args.memory]
+        memory_shapes = {"targets": target_shapes(), "grid": shapes, "none": []}[args.memory]
         memory_modes = modes
     if args.memory == "none" or not memory_supported():
         memory_shapes = []
 
-    time_results = time_rows(shapes, modes, width, rounds, training_rounds)
+    load_before = os.getloadavg()
+    time_results = [] if args.no_time else time_rows(shapes, modes, width, rounds, training_rounds)
     memory_results = memory_rows(memory_shapes, memory_modes, width, args.threads)
     results = {
         "width": dict(width),
         "threads": args.threads,
         "rounds": rounds,
         "training_rounds": training_rounds,
+        # The machine is shared: 1-minute load averages before and after, for the reader to judge the noise.
+        "load_average_1min": [load_before[0], os.getloadavg()[0]],
         "time": time_results,
         "memory": memory_results,
     }

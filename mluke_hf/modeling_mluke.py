@@ -265,7 +265,13 @@ class MLukeSelfAttention(nn.Module):
         value = self.value(hidden_states).view(heads_shape)
         entity_aware = self.config.use_entity_aware_attention and length > word_length
         if entity_aware:
-            wide_values = self.config._attn_implementation == "sdpa" and not output_attentions
+            # Pad values only where sdpa can then take a fused kernel: on CPU, attention dropout sends it to the math
+            # path anyway, where padded values would only add work.
+            wide_values = (
+                self.config._attn_implementation == "sdpa"
+                and not output_attentions
+                and not (self.training and self.dropout_prob > 0 and hidden_states.device.type == "cpu")
+            )
             query, key, value = self._entity_aware_inputs(hidden_states, key, value, word_length, wide_values)
         else:
             query = self.query(hidden_states).view(heads_shape).transpose(1, 2)

@@ -57,3 +57,16 @@ def test_full_grid_covers_the_issue_grid():
     }
     assert all(not row["entity_aware"] for row in grid if row["entities"] == 0)
     assert sum(row["entity_aware"] for row in grid) == 8
+
+
+def test_check_compares_each_target_with_its_ratio():
+    import check
+    from _common import MEMORY_TARGETS, TIME_TARGETS
+
+    time_rows = [{**target_shape, "mode": mode, "ratio": minimum + 0.01} for _, target_shape, mode, minimum in TIME_TARGETS]
+    time_rows[0]["ratio"] = TIME_TARGETS[0][3] - 0.01  # the first one misses its target
+    memory_rows = [{**target_shape, "mode": mode, "ratio": 1.0} for _, target_shape, mode, _ in MEMORY_TARGETS]
+    results = check.evaluate(time_rows, memory_rows, ner_ratio=2.5)
+    assert len(results) == len(TIME_TARGETS) + len(MEMORY_TARGETS) + 1
+    missed = [name for name, ratio, minimum in results if ratio < minimum]
+    assert missed == [TIME_TARGETS[0][0], "NER pipeline vs per-sentence in-tree loop"]
