@@ -50,6 +50,7 @@ from .pipelines import (  # noqa: E402  (pipelines)
     EntityFillMaskPipeline,
     EntityPairClassificationPipeline,
     EntitySpanClassificationPipeline,
+    MLukeQuestionAnsweringPipeline,
 )
 
 from .registration import register  # noqa: E402

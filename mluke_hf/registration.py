@@ -132,8 +132,8 @@ def _register_tokenizers() -> None:
 
 def _register_question_answering() -> None:
     """`pipeline("question-answering", model=folder)`: transformers 5 removed the task; mluke_hf's offsets-based
-    pipeline (mluke_hf.question_answering, tokenizer-fast issue) takes the name back."""
-    from .question_answering import register_question_answering
+    pipeline (mluke_hf.pipelines.question_answering, tokenizer-fast issue) takes the name back."""
+    from .pipelines.question_answering import register_question_answering
 
     register_question_answering()
 

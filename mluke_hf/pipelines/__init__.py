@@ -6,6 +6,10 @@
 | `entity-classification`       | `EntityClassificationPipeline`       | `AutoModelForEntityClassification`      |
 | `entity-pair-classification`  | `EntityPairClassificationPipeline`   | `AutoModelForEntityPairClassification`  |
 | `entity-fill-mask`            | `EntityFillMaskPipeline`             | `transformers.AutoModelForMaskedLM`     |
+| `question-answering`          | `MLukeQuestionAnsweringPipeline`     | `transformers.AutoModelForQuestionAnswering` |
+
+transformers 5 removed its question-answering pipeline; `question_answering.py` brings an offsets-based one back for
+any model with a QA head and a fast tokenizer.
 
 See docs/pipelines.md for call forms and outputs.
 """
@@ -17,6 +21,7 @@ from .entity_classification import EntityClassificationPipeline
 from .entity_fill_mask import EntityFillMaskPipeline
 from .entity_pair_classification import EntityPairClassificationPipeline
 from .entity_span_classification import EntitySpanClassificationPipeline
+from .question_answering import MLukeQuestionAnsweringPipeline
 
 __all__ = [
     "EntityPipeline",
@@ -24,4 +29,5 @@ __all__ = [
     "EntityPairClassificationPipeline",
     "EntitySpanClassificationPipeline",
     "EntityFillMaskPipeline",
+    "MLukeQuestionAnsweringPipeline",
 ]
