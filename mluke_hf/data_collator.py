@@ -104,7 +104,8 @@ class MLukeDataCollator:
         word_length = _round_up(max(len(feature["input_ids"]) for feature in features), self.pad_to_multiple_of)
         for name in WORD_FIELDS:
             if name in features[0]:
-                batch[name] = self._pad_rows([feature[name] for feature in features], word_length, self._word_fill(name))
+                rows = [feature[name] for feature in features]
+                batch[name] = self._pad_rows(rows, word_length, self._word_fill(name))
 
         per_entity_labels = "entity_start_positions" in features[0]
         if "entity_ids" in features[0]:
@@ -201,7 +202,8 @@ class MLukeDataCollator:
         return torch.tensor([list(row) + [fill] * (length - len(row)) for row in rows], dtype=dtype)
 
     def _entity_fields(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        entity_length = _round_up(max(1, max(len(feature["entity_ids"]) for feature in features)), self.pad_to_multiple_of)
+        longest = max(1, max(len(feature["entity_ids"]) for feature in features))
+        entity_length = _round_up(longest, self.pad_to_multiple_of)
         fills = {"entity_ids": self.entity_pad_token_id}
         fields = {}
         for name in ENTITY_FIELDS:
@@ -223,9 +225,7 @@ class MLukeDataCollator:
     def _per_entity_labels(self, labels: list, entity_length: int) -> torch.Tensor:
         multi_hot = any(len(row) and isinstance(row[0], (list, tuple)) for row in labels)
         if not multi_hot:
-            return torch.tensor(
-                [list(row) + [self.label_pad_token_id] * (entity_length - len(row)) for row in labels], dtype=torch.long
-            )
+            return self._pad_rows(labels, entity_length, self.label_pad_token_id)
         widths = {len(label) for row in labels for label in row}
         if len(widths) != 1:
             raise ValueError(f"multi-hot labels must all have num_labels entries, got lengths {sorted(widths)}")

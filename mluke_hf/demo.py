@@ -154,7 +154,7 @@ def show_entities(folder: Path, heldout_records: list[dict], per_language: int) 
         records = [record for record in heldout_records if record.get("language") == language][:per_language]
         for record in records:
             entities = ner(record["text"])
-            found = ", ".join(f"{entity['word']} ({entity['entity_group']}, {entity['score']:.2f})" for entity in entities)
+            found = ", ".join(f"{item['word']} ({item['entity_group']}, {item['score']:.2f})" for item in entities)
             print(f"  [{language}] {record['text']}\n       -> {found or '(none)'}")
             shown.append({"text": record["text"], "language": language, "entities": entities})
     return shown
@@ -204,7 +204,8 @@ def main(argv=None) -> dict[str, Any]:
     print(f'6. Reloaded with pipeline("entity-span-classification", model="{output_dir}"):')
     shown = show_entities(output_dir, heldout_records, args.examples_per_language)
     seconds = time.perf_counter() - started
-    print(f"\nDone in {seconds:.0f} s. {STATEMENT.splitlines()[0].split(';')[0]}; see above for real use.")
+    print(f"\nDone in {seconds:.0f} s. This demo demonstrates the machinery only; for real use point --model at a "
+          "released mLUKE checkpoint (see the top of this output).")  # fmt: skip
     return {
         "f1": scores["eval_f1"],
         "precision": scores["eval_precision"],

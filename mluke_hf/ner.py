@@ -91,7 +91,7 @@ def enumerate_spans(num_words: int, max_mention_length: int) -> list[tuple[int, 
 
 
 def chunk_spans(spans: Sequence, max_entity_length: int) -> list[list]:
-    """Consecutive groups of at most `max_entity_length` spans; each group becomes one model input over the same words."""
+    """Consecutive groups of at most `max_entity_length` spans; each group is one model input over the same words."""
     if max_entity_length < 1:
         raise ValueError(f"max_entity_length must be at least 1, got {max_entity_length}")
     return [list(spans[index : index + max_entity_length]) for index in range(0, len(spans), max_entity_length)]
@@ -324,10 +324,12 @@ def entity_scores(
         recall = tp / n_gold if n_gold else 0.0
         return precision, recall, (2 * precision * recall / (precision + recall) if precision + recall else 0.0)
 
-    precision, recall, overall = f1(sum(true_positive.values()), sum(predicted_count.values()), sum(gold_count.values()))
+    totals = (sum(true_positive.values()), sum(predicted_count.values()), sum(gold_count.values()))
+    precision, recall, overall = f1(*totals)
     scores = {"precision": precision, "recall": recall, "f1": overall}
     for entity_type in sorted(set(gold_count) | set(predicted_count)):
-        scores[f"f1_{entity_type}"] = f1(true_positive[entity_type], predicted_count[entity_type], gold_count[entity_type])[2]
+        counts = (true_positive[entity_type], predicted_count[entity_type], gold_count[entity_type])
+        scores[f"f1_{entity_type}"] = f1(*counts)[2]
     return scores
 
 

@@ -308,7 +308,7 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
 
 
 def training_arguments(args: argparse.Namespace, **overrides):
-    """`TrainingArguments` from the parsed example arguments; checkpoints are not saved mid-run (only the final model)."""
+    """`TrainingArguments` from the parsed example arguments; no mid-run checkpoints (the final model is saved)."""
     from transformers import TrainingArguments
 
     values = {
@@ -454,9 +454,10 @@ def run_entity_typing(args: argparse.Namespace) -> dict[str, Any]:
         args.model, AutoModelForEntityClassification, labels, problem_type=problem_type
     )
     label2id = model.config.label2id
-    compute_metrics = (
-        multi_label_compute_metrics(threshold=0.0) if multi_label else classification_compute_metrics(model.config.id2label)
-    )
+    if multi_label:
+        compute_metrics = multi_label_compute_metrics(threshold=0.0)
+    else:
+        compute_metrics = classification_compute_metrics(model.config.id2label)
     return train_and_evaluate(
         model,
         tokenizer,

@@ -63,7 +63,7 @@ def write_conll(path: Path, records) -> Path:
 
 
 def relation_records(records) -> list[dict]:
-    """Pairs of entities of each sentence, labelled by their types (`PER-LOC`, ...), `no_relation` for same-type pairs."""
+    """Neighbouring entity pairs of each sentence, labelled by types (`PER-LOC`, ...), `no_relation` if the same."""
     pairs = []
     for record in records:
         entities = record["entities"]
@@ -75,7 +75,7 @@ def relation_records(records) -> list[dict]:
 
 
 def typing_records(records, multi_label: bool = True) -> list[dict]:
-    """Each entity mention with its type; multi-label adds `named` to every mention and `person_or_place` to PER/LOC."""
+    """Each mention with its type; multi-label adds `named` to all and `person_or_place` to PER and LOC mentions."""
     typed = []
     for record in records:
         for entity in record["entities"]:

@@ -1,4 +1,5 @@
-"""MLukeDataCollator: padding values and shapes, labels, pad_to_multiple_of, right padding only, errors, model equivalence."""
+"""MLukeDataCollator: padding values and shapes, labels, pad_to_multiple_of, right padding only, errors, and a padded
+batch giving each example's own logits."""
 
 from __future__ import annotations
 

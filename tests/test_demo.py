@@ -18,9 +18,10 @@ def test_demo_arguments_and_data():
     for split in ("train.jsonl", "heldout.jsonl"):
         records = [json.loads(line) for line in demo.demo_data_path(split).read_text("utf-8").splitlines()]
         assert {record["language"] for record in records} == set(demo.LANGUAGES)
-    train_texts = {json.loads(line)["text"] for line in demo.demo_data_path("train.jsonl").read_text("utf-8").splitlines()}
-    heldout_texts = [json.loads(line)["text"] for line in demo.demo_data_path("heldout.jsonl").read_text("utf-8").splitlines()]
-    assert not train_texts & set(heldout_texts)
+    def texts(split):
+        return [json.loads(line)["text"] for line in demo.demo_data_path(split).read_text("utf-8").splitlines()]
+
+    assert not set(texts("train.jsonl")) & set(texts("heldout.jsonl"))
 
 
 @pytest.mark.slow

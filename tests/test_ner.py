@@ -180,7 +180,8 @@ def test_encode_entity_spans_keeps_every_span(mluke_tokenizer):
 
 
 def test_encode_span_features_windows_chunks_and_labels(mluke_tokenizer):
-    example = NerExample(*words_from_tokens("Anna Schmidt wohnt seit 2010 in Berlin und arbeitet bei Siemens .".split()))
+    sentence = "Anna Schmidt wohnt seit 2010 in Berlin und arbeitet bei Siemens ."
+    example = NerExample(*words_from_tokens(sentence.split()))
     labels = {(0, 1): 2, (6, 6): 1, (10, 10): 3}
     features = encode_span_features(mluke_tokenizer, example.text, example.word_offsets, 3, 8, 510, labels=labels)
     spans = [span for feature in features for span in feature.spans]
@@ -202,7 +203,8 @@ def test_encode_span_features_windows_chunks_and_labels(mluke_tokenizer):
 
 
 def test_ner_features_and_greedy_decoding_give_perfect_scores_from_gold_logits(mluke_tokenizer):
-    examples = [NerExample(*words_from_tokens("Jan woont in Den Haag".split()), entities=[(0, 0, "PER"), (3, 4, "LOC")]),
+    gold = [(0, 0, "PER"), (3, 4, "LOC")]
+    examples = [NerExample(*words_from_tokens("Jan woont in Den Haag".split()), entities=gold),
                 NerExample(*words_from_tokens("Niets hier".split()))]  # fmt: skip
     label2id = {"O": 0, "LOC": 1, "PER": 2}
     features = ner_features(mluke_tokenizer, examples, label2id, max_mention_length=3, max_entity_length=4)
