@@ -125,7 +125,7 @@ def training_step(model: torch.nn.Module, batch: Mapping) -> Callable[[], None]:
     return step
 
 
-def interleaved_medians(steps: Mapping[str, Callable[[], None]], rounds: int, warmup: int = 1) -> dict[str, float]:
+def interleaved_medians(steps: Mapping[str, Callable[[], None]], rounds: int, warmup: int = 2) -> dict[str, float]:
     """Median seconds per call of each step, run in turn (A B A B ...) so load changes hit every step alike."""
     for _ in range(warmup):
         for step in steps.values():

@@ -7,7 +7,7 @@
 
 Both models are built in this one process from one state dict (4 layers of base width: hidden 768, 12 heads,
 intermediate 3072; a small vocabulary, since table size does not change lookup time). For each shape the plugin and
-in-tree steps run interleaved (A B B A ...), after one warm-up call each; the figures are medians, the ratio is
+in-tree steps run interleaved (A B B A ...), after two warm-up calls each; the figures are medians, the ratio is
 in-tree time / plugin time (> 1: the plugin is faster). "inference" is one forward under torch.inference_mode();
 "training" is forward + backward of a loss on all word and entity states, dropout on, no optimizer step. Peak
 memory is measured per (implementation, mode, shape) in a fresh interpreter (see `_common.measure_peak`): the growth
@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
     BASE_WIDTH,
+    TIME_TARGETS,
     TINY_WIDTH,
     full_grid,
     inference_step,
@@ -51,7 +52,10 @@ def quick_shapes() -> list[dict]:
 
 
 def time_rows(shapes, modes, width, rounds: int, training_rounds: int, log=print) -> list[dict]:
-    """One row per (shape, mode): plugin and in-tree median seconds and their ratio."""
+    """One row per (shape, mode): plugin and in-tree median seconds and their ratio.
+
+    `modes` is a list of modes for every shape, or a function shape -> modes.
+    """
     pairs: dict[bool, tuple] = {}
     rows = []
     for current in shapes:
@@ -60,7 +64,7 @@ def time_rows(shapes, modes, width, rounds: int, training_rounds: int, log=print
             pairs[entity_aware] = model_pair(width, entity_aware)
         plugin, intree = pairs[entity_aware]
         batch = make_batch(current["batch_size"], current["words"], current["entities"], width)
-        for mode in modes:
+        for mode in modes(current) if callable(modes) else modes:
             make_step = inference_step if mode == "inference" else training_step
             medians = interleaved_medians(
                 {"plugin": make_step(plugin, batch), "intree": make_step(intree, batch)},
@@ -129,6 +133,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--grid", choices=("targets", "full"), default="targets")
     parser.add_argument("--modes", default="inference,training", help="comma-separated: inference, training")
     parser.add_argument("--no-time", action="store_true", help="measure peak memory only")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", help="with --grid full: only these batch sizes")
     parser.add_argument("--memory", choices=("targets", "grid", "none"), default="targets",
                         help="shapes whose peak memory is measured (one subprocess per implementation and mode)")
     parser.add_argument("--rounds", type=int, default=7, help="timed rounds per inference shape")
@@ -157,8 +162,16 @@ def main(argv=None) -> dict:
     if args.memory == "none" or not memory_supported():
         memory_shapes = []
 
+    if args.grid == "targets" and not args.quick:
+        # Only the (shape, mode) pairs that have a target: the L=512 E=128 shape is a forward-only target.
+        def shape_modes(current):
+            return [mode for mode in modes if any(t[1] == current and t[2] == mode for t in TIME_TARGETS)]
+    else:
+        shape_modes = modes
+    if args.grid == "full" and args.batch_sizes:
+        shapes = [current for current in shapes if current["batch_size"] in args.batch_sizes]
     load_before = os.getloadavg()
-    time_results = [] if args.no_time else time_rows(shapes, modes, width, rounds, training_rounds)
+    time_results = [] if args.no_time else time_rows(shapes, shape_modes, width, rounds, training_rounds)
     memory_results = memory_rows(memory_shapes, memory_modes, width, args.threads)
     results = {
         "width": dict(width),

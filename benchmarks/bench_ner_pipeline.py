@@ -140,6 +140,7 @@ def run(args: argparse.Namespace) -> dict:
     baseline(sentences[0])
     plugin_results, baseline_results = run_plugin(), run_baseline()
     agree = sum(entity_keys(a) == entity_keys(b) for a, b in zip(plugin_results, baseline_results))
+    print(f"same entities on {agree}/{len(sentences)} sentences", flush=True)
 
     times: dict[str, list[float]] = {"plugin": [], "baseline": []}
     for round_index in range(rounds):
@@ -150,6 +151,7 @@ def run(args: argparse.Namespace) -> dict:
             start = time.perf_counter()
             function()
             times[name].append(time.perf_counter() - start)
+            print(f"round {round_index + 1}: {name} {times[name][-1]:.2f}s", flush=True)
     medians = {name: statistics.median(values) for name, values in times.items()}
     result = {
         "sentences": len(sentences),
