@@ -331,7 +331,14 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
 
     def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False, **kwargs) -> list[str]:
         """Tokens as `MLukeTokenizer.tokenize` names them: an unknown piece by its text (as SentencePiece names it)
-        rather than `<unk>`."""
+        rather than `<unk>`. The task mode is ignored here, as `MLukeTokenizer.tokenize` (and 4.57.6) ignore it."""
+        task, self.task = self.task, None
+        try:
+            return self._tokenize_plain(text, pair, add_special_tokens, **kwargs)
+        finally:
+            self.task = task
+
+    def _tokenize_plain(self, text: str, pair: str | None, add_special_tokens: bool, **kwargs) -> list[str]:
         encoded = self._encode_plus(text=text, text_pair=pair, add_special_tokens=add_special_tokens, **kwargs)
         tokens = self.convert_ids_to_tokens(encoded["input_ids"])
         if self.unk_token_id not in encoded["input_ids"] or not encoded.encodings:

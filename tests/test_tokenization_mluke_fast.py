@@ -624,3 +624,15 @@ def test_split_special_tokens_on_every_route(tokenizer_folders):
     ours = fast(text, entity_spans=spans, split_special_tokens=True, return_offsets_mapping=True)
     assert ours["input_ids"] == expected
     assert fast(text)["input_ids"] == slow(text)["input_ids"]  # and the default is back for the next call
+
+
+@pytest.mark.parametrize("task", ["entity_classification", "entity_pair_classification", "entity_span_classification"])
+def test_tokenize_ignores_the_task_mode_like_the_slow_class(task, tokenizer_folders):
+    from mluke_hf import MLukeTokenizer, MLukeTokenizerFast
+
+    folder = tokenizer_folders["unigram-full-base"]
+    fast = MLukeTokenizerFast.from_pretrained(folder, task=task)
+    slow = MLukeTokenizer.from_pretrained(folder, task=task)
+    text = "Tokyo est la capitale du Japon."
+    assert fast.tokenize(text) == slow.tokenize(text) == MLukeTokenizer.from_pretrained(folder).tokenize(text)
+    assert fast.task == task  # restored afterwards
