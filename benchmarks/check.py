@@ -63,9 +63,10 @@ def main(argv=None) -> int:
     for _, target_shape, _, _ in TIME_TARGETS:
         if target_shape not in shapes:
             shapes.append(target_shape)
-    time_rows = bench_model.time_rows(
-        shapes, ["inference", "training"], BASE_WIDTH, args.rounds, args.training_rounds
-    )
+    def targeted_modes(current: dict) -> list[str]:
+        return [mode for _, target_shape, mode, _ in TIME_TARGETS if target_shape == current]
+
+    time_rows = bench_model.time_rows(shapes, targeted_modes, BASE_WIDTH, args.rounds, args.training_rounds)
     memory_rows = []
     if not args.skip_memory and memory_supported():
         memory_shapes = []
