@@ -48,6 +48,39 @@ def _as_added_token(token: Any) -> Any:
     return token
 
 
+def special_token_arguments(
+    kwargs: dict[str, Any], mask_token: Any, entity_token_1: Any, entity_token_2: Any, **entity_names: str
+) -> tuple[dict[str, str], Any, Any, Any, list[Any], dict[str, Any]]:
+    """Sort the special-token arguments of both mLUKE tokenizers; pops what it reads from `kwargs`.
+
+    transformers 5's from_pretrained moves every unknown `*_token` entry of tokenizer_config.json into
+    `model_specific_special_tokens`: the entity names are taken back from there so they never become word tokens.
+    `<mask>` behaves like a word (it takes the space on its left); the entity markers strip nothing.
+    Returns (entity names, mask token, marker 1, marker 2, extra special tokens, remaining model-specific tokens).
+    """
+    model_specific = dict(kwargs.pop("model_specific_special_tokens", None) or {})
+    for key in ENTITY_TOKEN_ARGUMENTS:
+        if key in model_specific:
+            entity_names[key] = model_specific.pop(key)
+    entity_names = {key: str(value) for key, value in entity_names.items()}
+    if isinstance(mask_token, str):
+        mask_token = AddedToken(mask_token, lstrip=True, rstrip=False)
+    mask_token = _as_added_token(mask_token)
+    markers = []
+    for marker in (entity_token_1, entity_token_2):
+        marker = _as_added_token(marker)
+        markers.append(AddedToken(marker, lstrip=False, rstrip=False) if isinstance(marker, str) else marker)
+    extra_tokens = kwargs.pop("extra_special_tokens", None)
+    legacy_extra_tokens = kwargs.pop("additional_special_tokens", None)
+    if extra_tokens is None:
+        extra_tokens = legacy_extra_tokens
+    if isinstance(extra_tokens, Mapping):
+        model_specific.update(extra_tokens)
+        extra_tokens = None
+    extra_tokens = [_as_added_token(token) for token in (extra_tokens or [])]
+    return entity_names, mask_token, markers[0], markers[1], extra_tokens, model_specific
+
+
 class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
     """mLUKE tokenizer backed by `sentencepiece.bpe.model` and `entity_vocab.json`.
 
@@ -92,37 +125,18 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         sp_model_kwargs: dict[str, Any] | None = None,
         **kwargs,
     ) -> None:
-        # transformers 5's from_pretrained moves every unknown `*_token` entry of tokenizer_config.json into
-        # `model_specific_special_tokens`; take the entity names back so they never become word tokens.
-        model_specific = dict(kwargs.pop("model_specific_special_tokens", None) or {})
-        entity_names = {
-            "entity_unk_token": entity_unk_token,
-            "entity_pad_token": entity_pad_token,
-            "entity_mask_token": entity_mask_token,
-            "entity_mask2_token": entity_mask2_token,
-        }
-        for key in ENTITY_TOKEN_ARGUMENTS:
-            if key in model_specific:
-                entity_names[key] = model_specific.pop(key)
-        entity_names = {key: str(value) for key, value in entity_names.items()}
-
-        # `<mask>` behaves like a word: it takes the space on its left.
-        mask_token = AddedToken(mask_token, lstrip=True, rstrip=False) if isinstance(mask_token, str) else mask_token
-        mask_token = _as_added_token(mask_token)
-        entity_token_1 = _as_added_token(entity_token_1)
-        entity_token_2 = _as_added_token(entity_token_2)
-        if isinstance(entity_token_1, str):
-            entity_token_1 = AddedToken(entity_token_1, lstrip=False, rstrip=False)
-        if isinstance(entity_token_2, str):
-            entity_token_2 = AddedToken(entity_token_2, lstrip=False, rstrip=False)
-        extra_tokens = kwargs.pop("extra_special_tokens", None)
-        legacy_extra_tokens = kwargs.pop("additional_special_tokens", None)
-        if extra_tokens is None:
-            extra_tokens = legacy_extra_tokens
-        if isinstance(extra_tokens, Mapping):
-            model_specific.update(extra_tokens)
-            extra_tokens = None
-        extra_tokens = [_as_added_token(token) for token in (extra_tokens or [])]
+        entity_names, mask_token, entity_token_1, entity_token_2, extra_tokens, model_specific = (
+            special_token_arguments(
+                kwargs,
+                mask_token,
+                entity_token_1,
+                entity_token_2,
+                entity_unk_token=entity_unk_token,
+                entity_pad_token=entity_pad_token,
+                entity_mask_token=entity_mask_token,
+                entity_mask2_token=entity_mask2_token,
+            )
+        )
         contents = {str(token) for token in extra_tokens}
         for marker in (entity_token_1, entity_token_2):
             if str(marker) not in contents:

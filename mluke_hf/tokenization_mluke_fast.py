@@ -31,7 +31,7 @@ from .convert_sentencepiece import (
 )
 from .entity_vocab import load_entity_vocab, save_entity_vocab
 from .tokenization_entities import EntityEncodingMixin, check_text_input, split_text_at_spans
-from .tokenization_mluke import ENTITY_TOKEN_ARGUMENTS, MLukeTokenizer, _as_added_token
+from .tokenization_mluke import MLukeTokenizer, special_token_arguments
 
 logger = logging.get_logger(__name__)
 
@@ -210,35 +210,18 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     ) -> None:
         if entity_vocab_file is None:
             raise ValueError("MLukeTokenizerFast needs entity_vocab_file (the checkpoint's entity_vocab.json)")
-        # Same treatment of the released tokenizer_config.json keys as MLukeTokenizer (see its __init__).
-        model_specific = dict(kwargs.pop("model_specific_special_tokens", None) or {})
-        entity_names = {
-            "entity_unk_token": entity_unk_token,
-            "entity_pad_token": entity_pad_token,
-            "entity_mask_token": entity_mask_token,
-            "entity_mask2_token": entity_mask2_token,
-        }
-        for key in ENTITY_TOKEN_ARGUMENTS:
-            if key in model_specific:
-                entity_names[key] = model_specific.pop(key)
-        entity_names = {key: str(value) for key, value in entity_names.items()}
-        # `<mask>` behaves like a word: it takes the space on its left.
-        mask_token = AddedToken(mask_token, lstrip=True, rstrip=False) if isinstance(mask_token, str) else mask_token
-        mask_token = _as_added_token(mask_token)
-        entity_token_1 = _as_added_token(entity_token_1)
-        entity_token_2 = _as_added_token(entity_token_2)
-        if isinstance(entity_token_1, str):
-            entity_token_1 = AddedToken(entity_token_1, lstrip=False, rstrip=False)
-        if isinstance(entity_token_2, str):
-            entity_token_2 = AddedToken(entity_token_2, lstrip=False, rstrip=False)
-        extra_tokens = kwargs.pop("extra_special_tokens", None)
-        legacy_extra_tokens = kwargs.pop("additional_special_tokens", None)
-        if extra_tokens is None:
-            extra_tokens = legacy_extra_tokens
-        if isinstance(extra_tokens, Mapping):
-            model_specific.update(extra_tokens)
-            extra_tokens = None
-        extra_tokens = [_as_added_token(token) for token in (extra_tokens or [])]
+        entity_names, mask_token, entity_token_1, entity_token_2, extra_tokens, model_specific = (
+            special_token_arguments(
+                kwargs,
+                mask_token,
+                entity_token_1,
+                entity_token_2,
+                entity_unk_token=entity_unk_token,
+                entity_pad_token=entity_pad_token,
+                entity_mask_token=entity_mask_token,
+                entity_mask2_token=entity_mask2_token,
+            )
+        )
         markers = {str(entity_token_1): entity_token_1, str(entity_token_2): entity_token_2}
         extra_tokens = [markers.pop(str(token), token) for token in extra_tokens] + list(markers.values())
         # added_tokens.json lists the markers as plain added tokens; they come back below as special tokens.
