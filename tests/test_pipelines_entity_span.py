@@ -164,6 +164,28 @@ def test_lists_batch_and_equal_one_by_one_results(ner):
         assert [e["score"] for e in single] == pytest.approx([e["score"] for e in together], abs=1e-5)
 
 
+def test_chunks_are_batched_by_size_and_results_keep_the_input_order(scripted_ner):
+    table = {"Barack Obama": ("PER", 9.0), "Paris": ("LOC", 7.0), "Berlin": ("LOC", 6.0)}
+    texts = [TEXT, "Paris", "Angela Merkel lebt in Berlin und liebt Paris.", "Berlin"]
+    one_by_one = [[(e["word"], e["entity_group"]) for e in scripted_ner(table)[0](text)] for text in texts]
+    ner, model = scripted_ner(table)
+    entity_counts = []  # per forward pass: real entities of each row
+    forward = model.forward
+
+    def recording_forward(**inputs):
+        entity_counts.append(inputs["entity_attention_mask"].sum(dim=1).tolist())
+        return forward(**inputs)
+
+    model.forward = recording_forward
+    batched = ner(texts, max_mention_length=3, max_entity_length=4, batch_size=3)
+    assert [[(e["word"], e["entity_group"]) for e in result] for result in batched] == [
+        [(word, label) for word, label in result] for result in one_by_one
+    ]
+    assert one_by_one[0] == [("Barack Obama", "PER"), ("Paris", "LOC")]
+    rows = [count for counts in entity_counts for count in counts]
+    # Sorted by entity count: the short last chunks of the texts share batches instead of padding full ones.
+    assert rows == sorted(rows) and rows[0] < 4 and rows[-1] == 4
+
 def test_dicts_and_generators_work_like_strings(ner):
     expected = ner(TEXT)
     assert ner({"text": TEXT}) == expected

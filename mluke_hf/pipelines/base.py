@@ -22,6 +22,8 @@ from ..data_collator import MLukeDataCollator
 from ..ner import model_max_tokens, tokenizer_task
 
 DEFAULT_BATCH_SIZE = 8
+# Features gathered (in batches of `batch_size`) before they are sorted by size and run; results wait that long.
+SORT_WINDOW_BATCHES = 32
 
 
 def check_text(text: Any, argument: str = "text") -> str:
@@ -52,6 +54,13 @@ def check_span(span: Any, text: str, argument: str, where: str = "") -> tuple[in
     if not text[start:end].strip():
         raise ValueError(f"{given} covers only whitespace ({text[start:end]!r}); point it at a mention")
     return start, end
+
+
+def _feature_size(entry: tuple[dict, int]) -> tuple[int, int]:
+    prepared, index = entry
+    feature = prepared["features"][index]
+    # Entities first: NER's chunks are full but for each text's last one, and that one is what pads most.
+    return len(feature.get("entity_ids", ())), len(feature["input_ids"])
 
 
 def _is_offset(value: Any) -> bool:
@@ -210,7 +219,13 @@ class EntityPipeline(Pipeline):
         return next(self._iterate([inputs], self._batch_size, preprocess_params, forward_params, postprocess_params))
 
     def _iterate(self, inputs, batch_size, preprocess_params, forward_params, postprocess_params) -> Iterator:
-        """Results in input order; features of consecutive inputs fill forward batches of `batch_size`."""
+        """Results in input order; features of consecutive inputs fill forward batches of `batch_size`.
+
+        Up to `SORT_WINDOW_BATCHES` batches of features are gathered, sorted by size (entities, then word tokens) and
+        run in that order, so each batch holds inputs of similar size and carries little padding (NER's short last
+        chunk of each sentence no longer pads to a full chunk); outputs go back to their inputs, so the order of
+        results does not change.
+        """
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         waiting: deque[dict] = deque()
@@ -220,16 +235,19 @@ class EntityPipeline(Pipeline):
             prepared["outputs"] = [None] * len(prepared["features"])
             waiting.append(prepared)
             queue.extend((prepared, index) for index in range(len(prepared["features"])))
-            while len(queue) >= batch_size:
-                self._run_batch(queue[:batch_size], forward_params)
-                del queue[:batch_size]
+            if len(queue) >= batch_size * SORT_WINDOW_BATCHES:
+                self._run_sorted(queue, batch_size, forward_params)
+                queue = []
             while waiting and all(output is not None for output in waiting[0]["outputs"]):
                 yield self._finish(waiting.popleft(), postprocess_params)
-        while queue:
-            self._run_batch(queue[:batch_size], forward_params)
-            del queue[:batch_size]
+        self._run_sorted(queue, batch_size, forward_params)
         while waiting:
             yield self._finish(waiting.popleft(), postprocess_params)
+
+    def _run_sorted(self, queue: list[tuple[dict, int]], batch_size: int, forward_params) -> None:
+        queue = sorted(queue, key=_feature_size)
+        for start in range(0, len(queue), batch_size):
+            self._run_batch(queue[start : start + batch_size], forward_params)
 
     def _run_batch(self, batch: list[tuple[dict, int]], forward_params) -> None:
         model_inputs = self._collator([prepared["features"][index] for prepared, index in batch])
