@@ -385,7 +385,27 @@ def train_and_evaluate(
     trainer.save_model(training_args.output_dir)
     if trainer.is_world_process_zero():
         Path(training_args.output_dir, RESULTS_FILE).write_text(json.dumps(results, indent=2) + "\n")
+    finish_distributed(trainer)
     return results
+
+
+def finish_distributed(trainer) -> None:
+    """Under torchrun, release the DDP-wrapped model, then tear the process group down, in that order.
+
+    Left to interpreter exit, gloo's teardown sometimes aborts a rank ("terminate called without an active
+    exception"); destroying the group while the DDP wrapper still lives can hang in the wrapper's destructor.
+    """
+    import gc
+
+    import torch.distributed as distributed
+
+    if not (distributed.is_available() and distributed.is_initialized()):
+        return
+    trainer.accelerator.free_memory()
+    trainer.model_wrapped = trainer.model
+    gc.collect()
+    distributed.barrier()
+    distributed.destroy_process_group()
 
 
 def run_ner(args: argparse.Namespace, model=None, tokenizer=None) -> dict[str, Any]:
