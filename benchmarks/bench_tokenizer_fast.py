@@ -13,33 +13,15 @@ Targets (issue 4): plain >= 2x, entity-span >= 1.5x. Exits with status 1 when a 
 from __future__ import annotations
 
 import argparse
-import random
-import re
 import tempfile
 import time
 from pathlib import Path
 
+from bench_tokenizer import make_inputs  # the same inputs as the slow-tokenizer benchmark
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data" / "tokenizer"
 TARGETS = {"plain": 2.0, "entity-span": 1.5}
-
-
-def make_inputs(count: int = 256, words_per_text: int = 30, spans_per_text: int = 80, seed: int = 0):
-    """Texts of random corpus words and, per text, its first `spans_per_text` 1- to 3-word n-gram spans."""
-    words = re.findall(r"\S+", (DATA / "corpus.txt").read_text(encoding="utf-8"))
-    rng = random.Random(seed)
-    texts, spans = [], []
-    for _ in range(count):
-        text = " ".join(rng.choice(words) for _ in range(words_per_text))
-        word_spans = [match.span() for match in re.finditer(r"\S+", text)]
-        ngrams = [
-            (word_spans[first][0], word_spans[last][1])
-            for first in range(len(word_spans))
-            for last in range(first, min(first + 3, len(word_spans)))
-        ]
-        texts.append(text)
-        spans.append(ngrams[:spans_per_text])
-    return texts, spans
 
 
 def best_time(function, repeats: int) -> float:

@@ -17,6 +17,24 @@ TOKENIZER_DATA = Path(__file__).resolve().parent / "data" / "tokenizer"
 GOLDEN_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "make_tokenizer_golden.py"
 
 
+def golden_case_tokenizer(tokenizer_class, cache: dict, folders: dict, tmp_path_factory, case: dict):
+    """The tokenizer a golden case names, built once per (folder, init) and class.
+
+    "saved:<folder>" cases load what `tokenizer_class.save_pretrained` wrote for that folder (4.57.6 loaded the same
+    files, or the slow class's, for the golden values).
+    """
+    key = (tokenizer_class.__name__, case["tokenizer"], json.dumps(case["init"], sort_keys=True))
+    if key not in cache:
+        name = case["tokenizer"]
+        if name.startswith("saved:"):
+            saved = tmp_path_factory.mktemp("saved")
+            tokenizer_class.from_pretrained(folders[name.split(":", 1)[1]]).save_pretrained(saved)
+            cache[key] = tokenizer_class.from_pretrained(saved, **case["init"])
+        else:
+            cache[key] = tokenizer_class.from_pretrained(folders[name], **case["init"])
+    return cache[key]
+
+
 def load_golden_script():
     """The golden script as a module (it imports nothing outside the standard library at import time)."""
     spec = importlib.util.spec_from_file_location("make_tokenizer_golden", GOLDEN_SCRIPT)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import logging
 import unicodedata
+from pathlib import Path
 
 import pytest
-from fixtures_tokenizer import TOKENIZER_DATA, load_golden_script
+from fixtures_tokenizer import TOKENIZER_DATA, golden_case_tokenizer, load_golden_script
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -46,20 +47,13 @@ def fast_cache():
 
 
 def _fast_tokenizer(cache, folders, tmp_path_factory, case):
+    """Saved cases load what the fast class saved (tokenizer.json included); 4.57.6 read the slow class's files."""
     from mluke_hf import MLukeTokenizerFast
 
-    key = (case["tokenizer"], json.dumps(case["init"], sort_keys=True))
-    if key not in cache:
-        name = case["tokenizer"]
-        if name.startswith("saved:"):
-            # Saved by the fast class (tokenizer.json included) and loaded again; 4.57.6 read the slow class's files.
-            saved = tmp_path_factory.mktemp("saved_fast")
-            MLukeTokenizerFast.from_pretrained(folders[name.split(":", 1)[1]]).save_pretrained(saved)
-            assert (saved / "tokenizer.json").is_file()
-            cache[key] = MLukeTokenizerFast.from_pretrained(saved, **case["init"])
-        else:
-            cache[key] = MLukeTokenizerFast.from_pretrained(folders[name], **case["init"])
-    return cache[key]
+    tokenizer = golden_case_tokenizer(MLukeTokenizerFast, cache, folders, tmp_path_factory, case)
+    if case["tokenizer"].startswith("saved:"):
+        assert (Path(tokenizer.name_or_path) / "tokenizer.json").is_file()
+    return tokenizer
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import json
 import logging
 
 import pytest
-from fixtures_tokenizer import TOKENIZER_DATA, load_golden_script
+from fixtures_tokenizer import TOKENIZER_DATA, golden_case_tokenizer, load_golden_script
 
 GOLDEN = json.loads((TOKENIZER_DATA / "golden.json").read_text(encoding="utf-8"))
 CASES = {case["name"]: case for case in GOLDEN["cases"]}
@@ -40,17 +40,7 @@ def tokenizer_cache():
 def _tokenizer(cache, folders, tmp_path_factory, case):
     from mluke_hf import MLukeTokenizer
 
-    key = (case["tokenizer"], json.dumps(case["init"], sort_keys=True))
-    if key not in cache:
-        name = case["tokenizer"]
-        if name.startswith("saved:"):
-            # Our save_pretrained output, loaded again by us (4.57.6 loaded the same files for the golden values).
-            saved = tmp_path_factory.mktemp("saved")
-            MLukeTokenizer.from_pretrained(folders[name.split(":", 1)[1]]).save_pretrained(saved)
-            cache[key] = MLukeTokenizer.from_pretrained(saved, **case["init"])
-        else:
-            cache[key] = MLukeTokenizer.from_pretrained(folders[name], **case["init"])
-    return cache[key]
+    return golden_case_tokenizer(MLukeTokenizer, cache, folders, tmp_path_factory, case)
 
 
 def test_golden_suite_size():
