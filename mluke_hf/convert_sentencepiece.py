@@ -105,6 +105,34 @@ def _fairseq_pieces(proto) -> list[tuple[str, float, int]]:
     return pieces
 
 
+def fairseq_sentencepiece_processor(model_path: str | os.PathLike, **processor_kwargs):
+    """A SentencePiece processor whose ids are already the fairseq ids (`<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3,
+    piece p -> p+1), so `encode(texts, add_bos=True, add_eos=True)` returns finished `<s> A </s>` rows with no
+    per-id Python remapping. Same pieces, scores and normaliser as the file: same segmentation, only renumbered.
+
+    None when the model does not start with `<unk>` and two control pieces (XLM-R's layout), where the p -> p+1
+    rule of `MLukeTokenizer` would not be a renumbering.
+    """
+    import sentencepiece as spm
+
+    proto = load_sentencepiece_proto(model_path)
+    if len(proto.pieces) < 3 or [piece.type for piece in proto.pieces[:3]] != [_UNKNOWN, _CONTROL, _CONTROL]:
+        return None
+    renumbered = type(proto)()
+    renumbered.CopyFrom(proto)
+    del renumbered.pieces[:]
+    for token, (piece, _, kind) in zip(FAIRSEQ_SPECIALS, _fairseq_pieces(proto)):
+        is_unk = token == FAIRSEQ_SPECIALS[FAIRSEQ_UNK_ID]
+        renumbered.pieces.add(piece=piece, score=0.0, type=_UNKNOWN if is_unk else kind)
+    renumbered.pieces.extend(proto.pieces[3:])
+    trainer = renumbered.trainer_spec
+    trainer.bos_id, trainer.pad_id, trainer.eos_id, trainer.unk_id = range(4)
+    trainer.bos_piece, trainer.pad_piece, trainer.eos_piece, trainer.unk_piece = FAIRSEQ_SPECIALS
+    processor = spm.SentencePieceProcessor(**processor_kwargs)
+    processor.LoadFromSerializedProto(renumbered.SerializeToString())
+    return processor
+
+
 def _bpe_merges(vocab: dict[str, int], scores: dict[str, float]) -> list[tuple[str, str]]:
     """Every pair (left, right) whose concatenation is a piece, ranked as SentencePiece merges: by that piece's score."""
     merges = []

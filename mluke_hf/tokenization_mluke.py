@@ -266,30 +266,33 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
             self._added_token_pattern = (key, pattern)
         return self._added_token_pattern[1]
 
-    def _split_on_added_tokens(self, text: str) -> list[tuple[str, bool]]:
-        """Cut text around added tokens like transformers' slow `tokenize` (with lstrip/rstrip/single_word)."""
-        pattern = self._added_token_regex()
-        # The regex (C) finds the same leftmost-longest matches as `self.tokens_trie.split` (Python, per character).
-        parts = [part for part in pattern.split(text) if part] if pattern is not None else [text]
-        for index, part in enumerate(parts):
-            if part not in self._added_tokens_encoder:
-                continue
-            token = self._added_tokens_decoder.get(self._added_tokens_encoder[part])
-            left = parts[index - 1] if index > 0 else None
-            right = parts[index + 1] if index < len(parts) - 1 else None
-            if not isinstance(token, AddedToken):
-                continue
-            if token.rstrip and right:
-                parts[index + 1] = right.lstrip()
-            if token.lstrip and left:
-                parts[index - 1] = left.rstrip()
-            if token.single_word and left and left[-1] != " ":
-                parts[index - 1] += part
-                parts[index] = ""
-            elif token.single_word and right and right[0] != " ":
-                parts[index + 1] = part + parts[index + 1]
-                parts[index] = ""
-        return [(part, part in self._added_tokens_encoder) for part in parts if part]
+    def _split_on_added_tokens(self, texts: list[str], pattern) -> list[list[tuple[str, bool]]]:
+        """Cut each text around added tokens like transformers' slow `tokenize` (with lstrip/rstrip/single_word):
+        `(part, is_added_token)` per part. `pattern` is `_added_token_regex()` (not None)."""
+        encoder, decoder = self._added_tokens_encoder, self._added_tokens_decoder  # properties on the fast class
+        tokens = {content: decoder.get(index) for content, index in encoder.items()}
+        layouts = []
+        for text in texts:
+            # The regex (C) finds the leftmost-longest matches of `self.tokens_trie.split` (Python, per character).
+            parts = [part for part in pattern.split(text) if part]
+            for index, part in enumerate(parts):
+                token = tokens.get(part)
+                if not isinstance(token, AddedToken):
+                    continue
+                left = parts[index - 1] if index > 0 else None
+                right = parts[index + 1] if index < len(parts) - 1 else None
+                if token.rstrip and right:
+                    parts[index + 1] = right.lstrip()
+                if token.lstrip and left:
+                    parts[index - 1] = left.rstrip()
+                if token.single_word and left and left[-1] != " ":
+                    parts[index - 1] += part
+                    parts[index] = ""
+                elif token.single_word and right and right[0] != " ":
+                    parts[index + 1] = part + parts[index + 1]
+                    parts[index] = ""
+            layouts.append([(part, part in encoder) for part in parts if part])
+        return layouts
 
     def _encode_text_pieces(self, pieces: list[str], split_special_tokens: bool | None = None) -> list[list[int]]:
         """Word ids of each piece on its own, with one batched SentencePiece call for all plain text."""
@@ -311,18 +314,19 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         )
         # Those pieces are cut around their added tokens (`<mask>`, `<s>`, ...), as `tokenize` does; their plain
         # parts join the other pieces in one SentencePiece call (the cut pieces themselves are not encoded).
-        layouts = [self._split_on_added_tokens(pieces[index]) for index in special]
+        layouts = self._split_on_added_tokens([pieces[index] for index in special], pattern)
         to_encode = list(pieces)
         for index in special:
             to_encode[index] = ""
         to_encode += [part for layout in layouts for part, added in layout if not added]
         encoded = self._encode_plain_texts(to_encode)
         result, plain_ids = encoded[: len(pieces)], iter(encoded[len(pieces) :])
+        encoder = self._added_tokens_encoder
         for index, layout in zip(special, layouts):
             ids: list[int] = []
             for part, is_added in layout:
                 if is_added:
-                    ids.append(self._added_tokens_encoder[part])
+                    ids.append(encoder[part])
                 else:
                     ids.extend(next(plain_ids))
             result[index] = ids

@@ -26,11 +26,12 @@ from .convert_sentencepiece import (
     GraphemeRepair,
     convert_sentencepiece,
     exact_sentencepiece_tokenizer,
+    fairseq_sentencepiece_processor,
     is_unigram_model,
     may_tie,
 )
 from .entity_vocab import load_entity_vocab, save_entity_vocab
-from .tokenization_entities import EntityEncodingMixin, check_text_input, split_text_at_spans
+from .tokenization_entities import EntityEncodingMixin, batch_encoding, check_text_input, split_text_at_spans
 from .tokenization_mluke import MLukeTokenizer, special_token_arguments
 
 logger = logging.get_logger(__name__)
@@ -247,7 +248,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         self.entity_vocab_file = entity_vocab_file
         self.sp_model_kwargs = {} if sp_model_kwargs is None else sp_model_kwargs
         has_model = vocab_file is not None and os.path.isfile(vocab_file)
-        self.sp_model = self._load_sentencepiece()
+        self.sp_model, self._fairseq_sp_model = self._load_sentencepiece()
         self.fairseq_offset = 1
         self._added_token_pattern = None
         self._grapheme_repair = GraphemeRepair.from_model_file(vocab_file) if has_model else None
@@ -524,7 +525,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         encoded["offset_mapping"] = fixed[0] if single_row else fixed
         # With tensors, one text still gets a batch axis (as the backend gives it).
         prepend = single_row and return_tensors is not None
-        return BatchEncoding(
+        return batch_encoding(
             dict(encoded), encoding=encoded.encodings, tensor_type=return_tensors, prepend_batch_axis=prepend
         )
 
@@ -574,22 +575,29 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             or not all(isinstance(item, str) for item in texts + (pairs or []))
         ):
             return None
-        ids = self._sentencepiece_text_pieces(texts + (pairs or []), kwargs.get("split_special_tokens"))
         bos, eos = self.cls_token_id, self.sep_token_id
-        count, rows = len(texts), []
-        for index in range(count):
-            first = ids[index]
-            if truncating and len(first) + (2 if add_special_tokens else 0) > max_length:
-                first = first[: max_length - (2 if add_special_tokens else 0)]
-            if pairs is None:
-                row = [bos, *first, eos] if add_special_tokens else first
-            else:
-                second = ids[count + index]
-                row = [bos, *first, eos, eos, *second, eos] if add_special_tokens else [*first, *second]
-            rows.append(row)
-        verbose = kwargs.get("verbose", True)
-        for row in rows:
-            self._eventual_warn_about_too_long_sequence(row, max_length, verbose)
+        if pairs is None and self._fairseq_sp_model is not None:
+            rows = self._encode_single_texts(texts, add_special_tokens, kwargs.get("split_special_tokens"))
+            if truncating:
+                keep = max_length - 1 if add_special_tokens else max_length
+                for index, row in enumerate(rows):
+                    if len(row) > max_length:
+                        rows[index] = row[:keep] + [eos] if add_special_tokens else row[:keep]
+        else:
+            ids = self._sentencepiece_text_pieces(texts + (pairs or []), kwargs.get("split_special_tokens"))
+            count, rows = len(texts), []
+            for index in range(count):
+                first = ids[index]
+                if truncating and len(first) + (2 if add_special_tokens else 0) > max_length:
+                    first = first[: max_length - (2 if add_special_tokens else 0)]
+                if pairs is None:
+                    row = [bos, *first, eos] if add_special_tokens else first
+                else:
+                    second = ids[count + index]
+                    row = [bos, *first, eos, eos, *second, eos] if add_special_tokens else [*first, *second]
+                rows.append(row)
+        # The warning looks at one row's length only: the longest row decides whether any row triggers it.
+        self._eventual_warn_about_too_long_sequence(max(rows, key=len), max_length, kwargs.get("verbose", True))
         masks = [[1] * len(row) for row in rows]
         padding = kwargs.get("padding_strategy", PaddingStrategy.DO_NOT_PAD)
         if padding != PaddingStrategy.DO_NOT_PAD:
@@ -609,7 +617,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         data = {"input_ids": rows if batched else rows[0]}
         if self._resolve_attention_mask(kwargs.get("return_attention_mask")):
             data["attention_mask"] = masks if batched else masks[0]
-        return BatchEncoding(data, tensor_type=kwargs.get("return_tensors"), prepend_batch_axis=not batched)
+        return batch_encoding(data, tensor_type=kwargs.get("return_tensors"), prepend_batch_axis=not batched)
 
     def _backend_encode_plus(self, text, text_pair, **kwargs) -> BatchEncoding:
         """`TokenizersBackend._encode_plus`; a pair that `only_first`/`only_second` cannot cut to `max_length` comes
@@ -807,7 +815,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         if "overflowing_tokens" in encoded:
             overflow = encoded["overflowing_tokens"]
             encoded["overflowing_tokens"] = [real_ids(row) for row in overflow] if batched else real_ids(overflow)
-        return BatchEncoding(dict(encoded), tensor_type=return_tensors, prepend_batch_axis=not batched)
+        return batch_encoding(dict(encoded), tensor_type=return_tensors, prepend_batch_axis=not batched)
 
     def _piece_starts(self, texts, pairs, entity_spans, entity_spans_pair, batched) -> list[int]:
         """Where each piece `_plan_example` cuts starts in its text, in the order the pieces reach the backend."""
@@ -906,7 +914,51 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
 
     # SentencePiece path of the entity encoding (no offsets): MLukeTokenizer's own, on this class's added tokens.
     _sentencepiece_text_pieces = MLukeTokenizer._encode_text_pieces
-    _encode_plain_texts = MLukeTokenizer._encode_plain_texts
+
+    def _encode_plain_texts(self, texts: list[str]) -> list[list[int]]:
+        """`MLukeTokenizer._encode_plain_texts` on the fairseq-numbered processor: its ids need no remapping."""
+        if self._fairseq_sp_model is None or not texts:
+            return MLukeTokenizer._encode_plain_texts(self, texts)
+        if self.sp_model_kwargs.get("enable_sampling"):
+            return self._fairseq_sp_model.encode(list(texts))
+        distinct = list(dict.fromkeys(texts))
+        encoded = dict(zip(distinct, self._fairseq_sp_model.encode(distinct)))
+        return [encoded[text] for text in texts]
+
+    def _encode_single_texts(
+        self, texts: list[str], add_special_tokens: bool, split_special_tokens: bool | None
+    ) -> list[list[int]]:
+        """Finished rows (`<s> A </s>` with special tokens) of texts, one per text, from one call of the
+        fairseq-numbered processor (bos/eos added in C++). Texts holding an added token are cut around it first as
+        `MLukeTokenizer` cuts them; their plain parts ride in the same call and are stitched back in Python."""
+        if split_special_tokens is None:
+            split_special_tokens = self.split_special_tokens
+        pattern = None if split_special_tokens else self._added_token_regex()
+        encode = self._fairseq_sp_model.encode
+        if pattern is None or pattern.search("\0".join(texts)) is None:
+            return encode(texts, add_bos=add_special_tokens, add_eos=add_special_tokens)
+        with_added = [index for index, text in enumerate(texts) if pattern.search(text) is not None]
+        layouts = self._split_on_added_tokens([texts[index] for index in with_added], pattern)
+        to_encode = list(texts)
+        for index in with_added:
+            to_encode[index] = ""
+        to_encode += [part for layout in layouts for part, added in layout if not added]
+        rows = encode(to_encode, add_bos=add_special_tokens, add_eos=add_special_tokens)
+        part_rows = iter(rows[len(texts) :])
+        del rows[len(texts) :]
+        encoder = self._added_tokens_encoder
+        # Special-token ids are looked up once: each `self.cls_token_id` is a transformers __getattr__ + dict lookup.
+        opening, closing = ([self.cls_token_id], [self.sep_token_id]) if add_special_tokens else ([], [])
+        inner = slice(1, -1) if add_special_tokens else slice(None)
+        for index, layout in zip(with_added, layouts):
+            ids = list(opening)
+            for part, is_added in layout:
+                if is_added:
+                    ids.append(encoder[part])
+                else:
+                    ids += next(part_rows)[inner]
+            rows[index] = ids + closing
+        return rows
     _piece_ids_to_word_ids = MLukeTokenizer._piece_ids_to_word_ids
     _added_token_regex = MLukeTokenizer._added_token_regex
     _split_on_added_tokens = MLukeTokenizer._split_on_added_tokens
@@ -914,23 +966,25 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     def __getstate__(self):
         state = self.__dict__.copy()
         # SentencePiece processors and Rust normalisers are rebuilt from vocab_file.
-        state.update(sp_model=None, _exact_backend=None, _grapheme_repair=None)
+        state.update(sp_model=None, _fairseq_sp_model=None, _exact_backend=None, _grapheme_repair=None)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self.sp_model = self._load_sentencepiece()
+        self.sp_model, self._fairseq_sp_model = self._load_sentencepiece()
         if self.sp_model is not None:
             self._grapheme_repair = GraphemeRepair.from_model_file(self.vocab_file)
 
     def _load_sentencepiece(self):
+        """The SentencePiece processor of `vocab_file` (as `MLukeTokenizer`'s) and its fairseq-numbered twin (see
+        `fairseq_sentencepiece_processor`; None for models outside XLM-R's layout), or (None, None) without a file."""
         if not (self.vocab_file and os.path.isfile(self.vocab_file)):
-            return None
+            return None, None
         import sentencepiece as spm
 
         processor = spm.SentencePieceProcessor(**self.sp_model_kwargs)
         processor.Load(self.vocab_file)
-        return processor
+        return processor, fairseq_sentencepiece_processor(self.vocab_file, **self.sp_model_kwargs)
 
     _released_tokenizer_config = MLukeTokenizer._released_tokenizer_config
     _find_added_token = MLukeTokenizer._find_added_token

@@ -70,3 +70,19 @@ def test_check_compares_each_target_with_its_ratio():
     assert len(results) == len(TIME_TARGETS) + len(MEMORY_TARGETS) + 1
     missed = [name for name, ratio, minimum in results if ratio < minimum]
     assert missed == [TIME_TARGETS[0][0], "NER pipeline vs per-sentence in-tree loop"]
+
+
+@pytest.mark.slow
+def test_tokenizer_fast_benchmark_checks_outputs_and_prints_every_row():
+    """One repeat: the script's fast == slow check passes on every task (exit 0, or 1 for a missed speed target,
+    never the 'outputs differ' exit) and each row is printed."""
+    import subprocess
+
+    script = BENCHMARKS / "bench_tokenizer_fast.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--repeats", "1"], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    assert "differ" not in done.stdout + done.stderr
+    for row in ("plain ", "entity-span ", "span -> pt ", "return_offsets_mapping", "batch_encoding"):
+        assert row in done.stdout, row

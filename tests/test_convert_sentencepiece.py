@@ -13,6 +13,7 @@ from mluke_hf.convert_sentencepiece import (
     GraphemeRepair,
     convert_sentencepiece,
     exact_sentencepiece_tokenizer,
+    fairseq_sentencepiece_processor,
     load_sentencepiece_proto,
     may_tie,
 )
@@ -121,6 +122,38 @@ def test_transformers_test_model_ids_equal_sentencepiece():
         assert tokenizer.encode(repaired, add_special_tokens=False).ids == _fairseq_ids(processor, text), text
 
 
+FAIRSEQ_MODELS = [*COMMITTED.values(), *([SHARED_MODEL] if SHARED_MODEL.is_file() else [])]
+
+
+@pytest.mark.parametrize("model_path", FAIRSEQ_MODELS, ids=lambda path: path.stem)
+def test_fairseq_processor_is_sentencepiece_renumbered(model_path):
+    """The fairseq-numbered processor segments as the file does: its rows are `[<s>] + fairseq ids + [</s>]`."""
+    processor, renumbered = _processor(model_path), fairseq_sentencepiece_processor(model_path)
+    texts = _lines() + EXTRA_TEXTS
+    assert renumbered.encode(texts, add_bos=True, add_eos=True) == [
+        [0, *_fairseq_ids(processor, text), 2] for text in texts
+    ]
+    assert renumbered.encode(texts) == [_fairseq_ids(processor, text) for text in texts]
+    assert [renumbered.id_to_piece(index) for index in range(4)] == ["<s>", "<pad>", "</s>", "<unk>"]
+    assert renumbered.get_piece_size() == processor.get_piece_size() + 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda proto: setattr(proto.pieces[0], "type", 1),  # <unk> not first
+        lambda proto: setattr(proto.pieces[2], "type", 1),  # a normal piece where XLM-R has </s>
+        lambda proto: proto.pieces.__delitem__(slice(2, None)),  # too few pieces
+    ],
+)
+def test_fairseq_processor_is_none_outside_the_xlmr_layout(change, tmp_path):
+    proto = load_sentencepiece_proto(COMMITTED["unigram"])
+    change(proto)
+    path = tmp_path / "changed.model"
+    path.write_bytes(proto.SerializeToString())
+    assert fairseq_sentencepiece_processor(path) is None
+
+
 ALPHABET = list("abcT .,'3") + [
     "\t", "\n", "  ", "\u3000", "\u1680", "Ａ", "ｂ", "ﬁ", "Ⅻ", "ｶ", "ﾞ", "\u0301", "\u0308", "\u200d", "é",
     "東", "京", "ー", "한", "ก", "\u0e31", "🙂", "👍🏽", "🇯🇵", "▁", "…", "333", "...",
@@ -132,6 +165,14 @@ ALPHABET = list("abcT .,'3") + [
 @given(text=st.lists(st.sampled_from(ALPHABET), max_size=24).map("".join))
 def test_random_unicode_ids_equal_sentencepiece(kind, text, converted):
     assert _encode(converted[kind], text) == _fairseq_ids(converted[kind][0], text)
+
+
+@pytest.mark.parametrize("kind", ["unigram", "bpe"])
+@settings(max_examples=80, derandomize=True, deadline=None)
+@given(text=st.lists(st.sampled_from(ALPHABET), max_size=24).map("".join))
+def test_random_unicode_fairseq_processor_equals_remapped_ids(kind, text, converted):
+    renumbered = fairseq_sentencepiece_processor(COMMITTED[kind])
+    assert renumbered.encode(text) == _fairseq_ids(converted[kind][0], text)
 
 
 def test_rust_normaliser_differs_on_clusters_and_repair_fixes_it(converted):

@@ -630,3 +630,27 @@ def test_tokenize_ignores_the_task_mode_like_the_slow_class(task, tokenizer_fold
     text = "Tokyo est la capitale du Japon."
     assert fast.tokenize(text) == slow.tokenize(text) == MLukeTokenizer.from_pretrained(folder).tokenize(text)
     assert fast.task == task  # restored afterwards
+
+
+@pytest.mark.parametrize("add_special_tokens", [True, False])
+@pytest.mark.parametrize("max_length", [None, 3, 7])
+def test_single_text_route_cuts_added_tokens_like_slow(
+    add_special_tokens, max_length, fast_tokenizers, slow_tokenizers, monkeypatch
+):
+    """Single texts go through one call of the fairseq-numbered SentencePiece processor; texts holding added tokens
+    (`<mask>` strips the space on its left, `</s>` does not) are cut and stitched back as MLukeTokenizer cuts them."""
+    fast, slow = fast_tokenizers["unigram-full-base"], slow_tokenizers["unigram-full-base"]
+    assert fast._fairseq_sp_model is not None
+    calls = []
+    route = type(fast)._encode_single_texts
+    spy = lambda self, *args: calls.append(args) or route(self, *args)  # noqa: E731
+    monkeypatch.setattr(type(fast), "_encode_single_texts", spy)
+    texts = ["Tokyo <mask> is big.", "plain text only", "<s>start</s> and <mask><mask>end", "", "<mask>"]
+    options = {"add_special_tokens": add_special_tokens, "padding": True}
+    if max_length is not None:
+        options.update(truncation=True, max_length=max_length)
+    ours, expected = fast(texts, **options), slow(texts, **options)
+    assert calls, "the single-text route was not taken"
+    assert ours["input_ids"] == expected["input_ids"]
+    assert ours["attention_mask"] == expected["attention_mask"]
+    assert fast.mask_token_id in ours["input_ids"][0] or max_length == 3

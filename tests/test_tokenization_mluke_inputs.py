@@ -12,6 +12,7 @@ import logging
 
 import numpy as np
 import pytest
+import torch
 
 from mluke_hf.tokenization_entities import BatchLengthMismatchError, EntitySpanOutOfRangeError
 
@@ -308,3 +309,39 @@ def test_batch_of_pairs(tokenizers):
     assert as_pairs["input_ids"][0].count(tokenizer.sep_token_id) == 3
     with pytest.raises(ValueError, match="text must be a str .* or a list of str"):
         tokenizer([(TEXT, "a", "b")])
+
+
+# -- tensors ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("return_tensors", ["pt", "np"])
+def test_tensors_equal_the_padded_lists(tokenizers, return_tensors):
+    """Nested lists (entity_position_ids: texts x entities x mention length) go to tensors through numpy; the values,
+    int64 dtype and shapes are those of the padded lists, an empty entity batch included."""
+    texts, spans = [TEXT, "Paris.", "Rome"], [[(0, 5), (24, 29)], [(0, 5)], [(0, 4)]]
+    for tokenizer in (tokenizers["plain"], tokenizers["esc"]):
+        lists = tokenizer(texts, entity_spans=spans, padding=True)
+        tensors = tokenizer(texts, entity_spans=spans, padding=True, return_tensors=return_tensors)
+        assert set(tensors) == set(lists)
+        for key, value in tensors.items():
+            assert str(value.dtype).endswith("int64"), key
+            assert value.tolist() == lists[key], key
+        assert tuple(tensors["entity_position_ids"].shape) == (3, 2, tokenizer.max_mention_length)
+    empty = tokenizers["plain"](texts, entity_spans=[[], [], []], padding=True, return_tensors=return_tensors)
+    assert tuple(empty["entity_ids"].shape) == (3, 0) and str(empty["entity_ids"].dtype).endswith("int64")
+    single = tokenizers["plain"](TEXT, entity_spans=[(0, 5)], return_tensors=return_tensors)
+    assert tuple(single["entity_position_ids"].shape) == (1, 1, tokenizers["plain"].max_mention_length)
+
+
+def test_ragged_tensors_ask_for_padding(tokenizers):
+    with pytest.raises(ValueError, match="padding=True"):
+        tokenizers["plain"]([TEXT, "Paris."], entity_spans=[[(0, 5), (24, 29)], [(0, 5)]], return_tensors="pt")
+
+
+def test_tensors_keep_float_fields_as_transformers_makes_them(tokenizers):
+    """Only the tokenizer's own int fields take the numpy route: float labels stay floats (not truncated to ints)."""
+    batch = [{"input_ids": [0, 5, 2], "labels": [[0.5, 1.0]]}, {"input_ids": [0, 2], "labels": [[1.0, 0.25]]}]
+    padded = tokenizers["plain"].pad(batch, return_tensors="pt")
+    assert padded["labels"].dtype == torch.float32
+    assert padded["labels"].tolist() == [[[0.5, 1.0]], [[1.0, 0.25]]]
+    assert padded["input_ids"].tolist() == [[0, 5, 2], [0, 2, tokenizers["plain"].pad_token_id]]
