@@ -29,6 +29,8 @@ from typing import Any
 
 import torch
 
+from .tensor_conversion import int64_tensor
+
 WORD_FIELDS = ("input_ids", "attention_mask", "token_type_ids", "position_ids", "special_tokens_mask")
 ENTITY_FIELDS = (
     "entity_ids",
@@ -199,7 +201,8 @@ class MLukeDataCollator:
         return 1 if name == "special_tokens_mask" else 0
 
     def _pad_rows(self, rows: list[list], length: int, fill, dtype=torch.long) -> torch.Tensor:
-        return torch.tensor([list(row) + [fill] * (length - len(row)) for row in rows], dtype=dtype)
+        padded = [list(row) + [fill] * (length - len(row)) for row in rows]
+        return int64_tensor(padded) if dtype == torch.long else torch.tensor(padded, dtype=dtype)
 
     def _entity_fields(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         longest = max(1, max(len(feature["entity_ids"]) for feature in features))
@@ -219,7 +222,7 @@ class MLukeDataCollator:
             rows = [list(row) + [-1] * (mention_length - len(row)) for row in feature["entity_position_ids"]]
             rows += [[-1] * mention_length for _ in range(entity_length - len(rows))]
             position_rows.append(rows)
-        fields["entity_position_ids"] = torch.tensor(position_rows, dtype=torch.long)
+        fields["entity_position_ids"] = int64_tensor(position_rows)  # torch.tensor walks 3-deep lists slowly
         return fields
 
     def _per_entity_labels(self, labels: list, entity_length: int) -> torch.Tensor:

@@ -32,7 +32,6 @@ import contextlib
 import functools
 import gc
 import itertools
-import math
 import numbers
 import operator
 from collections.abc import Mapping, Sequence
@@ -41,6 +40,8 @@ from typing import Any
 import numpy as np
 from transformers.tokenization_utils_base import BatchEncoding, PaddingStrategy, TensorType, TruncationStrategy
 from transformers.utils import is_torch_tensor, logging
+
+from .tensor_conversion import batch_encoding
 
 logger = logging.get_logger(__name__)
 
@@ -471,70 +472,6 @@ def _to_python(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-# Fields this module fills with ints only: their nested lists may go to numpy in one flat pass (floats would be
-# truncated by it, so anything else, labels included, keeps transformers' own conversion).
-_INTEGER_FIELDS = frozenset(
-    {
-        "input_ids",
-        "attention_mask",
-        "token_type_ids",
-        "special_tokens_mask",
-        "offset_mapping",
-        "overflow_to_sample_mapping",
-        "length",
-        "entity_ids",
-        "entity_position_ids",
-        "entity_attention_mask",
-        "entity_token_type_ids",
-        "entity_start_positions",
-        "entity_end_positions",
-    }
-)
-
-
-def _integer_array(value) -> np.ndarray | None:
-    """A nested list of ints as one int64 array, filled in one flat pass (`np.fromiter`, ~2x `np.asarray`, which
-    walks the nesting to find the shape), or None when the value is flat, ragged or not ints: transformers converts
-    those itself (its error for ragged rows names padding=True)."""
-    if not (isinstance(value, list) and value and isinstance(value[0], (list, tuple))):
-        return None
-    shape, level = [len(value)], value
-    while True:
-        lengths = set(map(len, level))
-        if len(lengths) != 1:
-            return None
-        shape.append(lengths.pop())
-        if shape[-1] == 0 or not isinstance(level[0][0], (list, tuple)):
-            break
-        level = list(itertools.chain.from_iterable(level))
-    try:
-        flat = np.fromiter(itertools.chain.from_iterable(level), dtype=np.int64, count=math.prod(shape))
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return flat.reshape(shape)
-
-
-def batch_encoding(data, tensor_type=None, prepend_batch_axis: bool = False, encoding=None) -> BatchEncoding:
-    """`BatchEncoding(data, tensor_type=...)`, with nested int lists made numpy arrays first: `torch.tensor` reads
-    nested Python lists ~10x slower (entity_position_ids holds entities x mention length ints per text)."""
-    if tensor_type is not None and TensorType(tensor_type) in (TensorType.PYTORCH, TensorType.NUMPY):
-        # With prepend_batch_axis, transformers wraps each array and stacks it with numpy (no list walk either).
-        as_torch = TensorType(tensor_type) == TensorType.PYTORCH and not prepend_batch_axis
-        to_tensor = _torch_from_numpy if as_torch else None
-        data = dict(data)
-        for key, value in data.items():
-            array = _integer_array(value) if key in _INTEGER_FIELDS else None
-            if array is not None:
-                data[key] = to_tensor(array) if to_tensor else array
-    return BatchEncoding(data, encoding=encoding, tensor_type=tensor_type, prepend_batch_axis=prepend_batch_axis)
-
-
-def _torch_from_numpy(array: np.ndarray):
-    import torch  # only when tensors are asked for: the tokenizers work without torch
-
-    return torch.from_numpy(array)
 
 
 def _round_up(length: int | None, multiple: int | None) -> int | None:

@@ -31,7 +31,8 @@ from .convert_sentencepiece import (
     may_tie,
 )
 from .entity_vocab import load_entity_vocab, save_entity_vocab
-from .tokenization_entities import EntityEncodingMixin, batch_encoding, check_text_input, split_text_at_spans
+from .tensor_conversion import batch_encoding
+from .tokenization_entities import EntityEncodingMixin, check_text_input, split_text_at_spans
 from .tokenization_mluke import MLukeTokenizer, special_token_arguments
 
 logger = logging.get_logger(__name__)

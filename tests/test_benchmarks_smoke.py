@@ -15,6 +15,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
+import bench_collator  # noqa: E402
 import bench_model  # noqa: E402
 import bench_ner_pipeline  # noqa: E402
 from _common import full_grid, memory_supported  # noqa: E402
@@ -86,3 +87,11 @@ def test_tokenizer_fast_benchmark_checks_outputs_and_prints_every_row():
     assert "differ" not in done.stdout + done.stderr
     for row in ("plain ", "entity-span ", "span -> pt ", "return_offsets_mapping", "batch_encoding"):
         assert row in done.stdout, row
+
+
+def test_collator_benchmark_compares_equal_batches():
+    """The script checks both conversions give equal batches (else it exits) and reports both times."""
+    result = bench_collator.main(["--repeats", "1", "--batch-size", "4"])
+    assert result["batch_size"] == 4
+    assert _positive(result["int64_tensor"]) and _positive(result["torch.tensor"])
+    assert result["ratio"] == pytest.approx(result["torch.tensor"] / result["int64_tensor"])
