@@ -281,6 +281,11 @@ class GraphemeRepair:
         extenders, clusters = _cluster_patterns()
         if not extenders.search(text):
             return text, None
+        # Both normalisations of the whole text agreeing is the common case (Thai, Devanagari, emoji, ...: clusters
+        # without a charsmap rule), and then the Rust pipeline already sees SentencePiece's text: two C calls
+        # instead of a Python pass over every cluster.
+        if self._rust.normalize_str(text) == self._processor.normalize(text):
+            return text, None
         parts, regions, cursor, shift = [], [], 0, 0
         for match in clusters.finditer(text):
             cluster = match.group()

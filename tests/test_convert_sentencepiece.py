@@ -187,6 +187,18 @@ def test_rust_normaliser_differs_on_clusters_and_repair_fixes_it(converted):
     assert GraphemeRepair.restore(offsets, regions)[-1] == (0, 2)
 
 
+def test_repair_leaves_texts_whose_normalisations_agree(converted):
+    """Clusters without a charsmap rule (Thai, Devanagari, emoji, composed accents) need no rewrite; a text that also
+    holds one that does is still rewritten, and its ids are SentencePiece's."""
+    processor, tokenizer, _, repair = converted["unigram"]
+    for text in ("ภาษาไทย", "हिन्दी", "👍🏽 e\u0301", "한국어"):
+        assert repair.repair(text) == (text, None), text
+    text = "ภาษาไทย ｶﾞ"
+    repaired, regions = repair.repair(text)
+    assert regions and repaired != text
+    assert tokenizer.encode(repaired, add_special_tokens=False).ids == _fairseq_ids(processor, text)
+
+
 def test_unigram_tie_settled_by_sentencepiece(converted):
     processor, tokenizer, exact, _ = converted["unigram"]
     text = "高さは333メートル"

@@ -654,3 +654,18 @@ def test_single_text_route_cuts_added_tokens_like_slow(
     assert ours["input_ids"] == expected["input_ids"]
     assert ours["attention_mask"] == expected["attention_mask"]
     assert fast.mask_token_id in ours["input_ids"][0] or max_length == 3
+
+
+@pytest.mark.parametrize("copier", ["pickle", "deepcopy"])
+def test_pickled_and_copied_fast_tokenizer_encodes_the_same(copier, fast_tokenizers):
+    """DataLoader workers and datasets.map(num_proc=...) pickle the tokenizer: its SentencePiece processors (the
+    fairseq-numbered one included) and grapheme repair are rebuilt from vocab_file."""
+    import copy
+    import pickle
+
+    fast = fast_tokenizers["unigram-full-base"]
+    restored = pickle.loads(pickle.dumps(fast)) if copier == "pickle" else copy.deepcopy(fast)
+    assert restored._fairseq_sp_model is not None and restored._grapheme_repair is not None
+    texts = ["Tokyo <mask> is ｶﾞ big, 高さは333メートル.", "Paris"]
+    for options in ({}, {"return_offsets_mapping": True}, {"entity_spans": [[(0, 5)], [(0, 5)]]}):
+        assert dict(restored(texts, **options)) == dict(fast(texts, **options)), options
