@@ -13,22 +13,13 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
 from bench_tokenizer import make_inputs
+from bench_tokenizer_fast import best_time
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data" / "tokenizer"
-
-
-def best_time(function, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main(argv: list[str] | None = None) -> dict:

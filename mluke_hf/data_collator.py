@@ -29,17 +29,9 @@ from typing import Any
 
 import torch
 
-from .tensor_conversion import int64_tensor
+from .tensor_conversion import ENTITY_FIELDS, int64_tensor
 
 WORD_FIELDS = ("input_ids", "attention_mask", "token_type_ids", "position_ids", "special_tokens_mask")
-ENTITY_FIELDS = (
-    "entity_ids",
-    "entity_attention_mask",
-    "entity_token_type_ids",
-    "entity_position_ids",
-    "entity_start_positions",
-    "entity_end_positions",
-)
 LABEL_FIELDS = ("labels", "label")
 
 

@@ -16,10 +16,20 @@ import operator
 import numpy as np
 from transformers.tokenization_utils_base import BatchEncoding, TensorType
 
+# The entity inputs of an mLUKE model (the tokenizers' entity outputs, what the data collator pads).
+ENTITY_FIELDS = (
+    "entity_ids",
+    "entity_attention_mask",
+    "entity_token_type_ids",
+    "entity_position_ids",
+    "entity_start_positions",
+    "entity_end_positions",
+)
+
 # Fields the mLUKE tokenizers fill with ints: only these take the flat route in `batch_encoding` (a bool or float
 # field must keep the dtype transformers gives it); anything else, labels included, keeps transformers' conversion.
 TOKENIZER_INTEGER_FIELDS = frozenset(
-    {
+    (
         "input_ids",
         "attention_mask",
         "token_type_ids",
@@ -27,13 +37,8 @@ TOKENIZER_INTEGER_FIELDS = frozenset(
         "offset_mapping",
         "overflow_to_sample_mapping",
         "length",
-        "entity_ids",
-        "entity_position_ids",
-        "entity_attention_mask",
-        "entity_token_type_ids",
-        "entity_start_positions",
-        "entity_end_positions",
-    }
+        *ENTITY_FIELDS,
+    )
 )
 
 

@@ -50,15 +50,6 @@ TASKS = ("entity_classification", "entity_pair_classification", "entity_span_cla
 # Keyword arguments of `__call__` that travel to the per-sequence tokenization step.
 _TOKENIZE_KWARGS = ("split_special_tokens",)
 
-ENTITY_INPUT_NAMES = (
-    "entity_ids",
-    "entity_position_ids",
-    "entity_attention_mask",
-    "entity_token_type_ids",
-    "entity_start_positions",
-    "entity_end_positions",
-)
-
 
 class EntitySpanOutOfRangeError(ValueError, IndexError):
     """A character span reaches past the end of its text.
