@@ -105,17 +105,20 @@ def _fairseq_pieces(proto) -> list[tuple[str, float, int]]:
     return pieces
 
 
-def fairseq_sentencepiece_processor(model_path: str | os.PathLike, **processor_kwargs):
-    """A SentencePiece processor whose ids are already the fairseq ids (`<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3,
-    piece p -> p+1), so `encode(texts, add_bos=True, add_eos=True)` returns finished `<s> A </s>` rows with no
-    per-id Python remapping. Same pieces, scores and normaliser as the file: same segmentation, only renumbered.
+def fairseq_sentencepiece_processor(processor, **processor_kwargs):
+    """A twin of the SentencePiece `processor` whose ids are already the fairseq ids (`<s>`=0, `<pad>`=1, `</s>`=2,
+    `<unk>`=3, piece p -> p+1), so `encode` returns word ids with no per-id Python remapping. Same pieces, scores and
+    normaliser as the model: same segmentation, only renumbered. `processor_kwargs` are the `SentencePieceProcessor`
+    arguments (`sp_model_kwargs`, subword sampling included).
 
     None when the model does not start with `<unk>` and two control pieces (XLM-R's layout), where the p -> p+1
-    rule of `MLukeTokenizer` would not be a renumbering.
+    rule of the mLUKE tokenizers would not be a renumbering.
     """
     import sentencepiece as spm
+    from sentencepiece import sentencepiece_model_pb2
 
-    proto = load_sentencepiece_proto(model_path)
+    proto = sentencepiece_model_pb2.ModelProto()
+    proto.ParseFromString(processor.serialized_model_proto())
     if len(proto.pieces) < 3 or [piece.type for piece in proto.pieces[:3]] != [_UNKNOWN, _CONTROL, _CONTROL]:
         return None
     renumbered = type(proto)()
@@ -128,9 +131,9 @@ def fairseq_sentencepiece_processor(model_path: str | os.PathLike, **processor_k
     trainer = renumbered.trainer_spec
     trainer.bos_id, trainer.pad_id, trainer.eos_id, trainer.unk_id = range(4)
     trainer.bos_piece, trainer.pad_piece, trainer.eos_piece, trainer.unk_piece = FAIRSEQ_SPECIALS
-    processor = spm.SentencePieceProcessor(**processor_kwargs)
-    processor.LoadFromSerializedProto(renumbered.SerializeToString())
-    return processor
+    twin = spm.SentencePieceProcessor(**processor_kwargs)
+    twin.LoadFromSerializedProto(renumbered.SerializeToString())
+    return twin
 
 
 def _bpe_merges(vocab: dict[str, int], scores: dict[str, float]) -> list[tuple[str, str]]:

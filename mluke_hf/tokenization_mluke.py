@@ -22,6 +22,7 @@ from transformers.tokenization_python import PreTrainedTokenizer
 from transformers.tokenization_utils_base import AddedToken
 from transformers.utils import logging
 
+from .convert_sentencepiece import fairseq_sentencepiece_processor
 from .entity_vocab import load_entity_vocab, save_entity_vocab
 from .tokenization_entities import EntityEncodingMixin
 
@@ -146,6 +147,7 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         self.sp_model_kwargs = {} if sp_model_kwargs is None else sp_model_kwargs
         self.sp_model = spm.SentencePieceProcessor(**self.sp_model_kwargs)
         self.sp_model.Load(str(vocab_file))
+        self._fairseq_sp_model = fairseq_sentencepiece_processor(self.sp_model, **self.sp_model_kwargs)
         self.vocab_file = vocab_file
         self.entity_vocab_file = entity_vocab_file
         self.fairseq_tokens_to_ids = dict(FAIRSEQ_SPECIAL_IDS)
@@ -252,10 +254,17 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         if not texts:
             return []
         if self.sp_model_kwargs.get("enable_sampling"):
-            return [self._piece_ids_to_word_ids(ids) for ids in self.sp_model.encode(list(texts))]
+            return self._encode_word_ids(list(texts))
         distinct = list(dict.fromkeys(texts))
-        encoded = dict(zip(distinct, map(self._piece_ids_to_word_ids, self.sp_model.encode(distinct))))
+        encoded = dict(zip(distinct, self._encode_word_ids(distinct)))
         return [encoded[text] for text in texts]
+
+    def _encode_word_ids(self, texts: list[str]) -> list[list[int]]:
+        """Word ids straight from the fairseq-numbered twin of the SentencePiece model (see
+        `fairseq_sentencepiece_processor`), or SentencePiece ids shifted in Python for models outside XLM-R's layout."""
+        if self._fairseq_sp_model is not None:
+            return self._fairseq_sp_model.encode(texts)
+        return [self._piece_ids_to_word_ids(ids) for ids in self.sp_model.encode(texts)]
 
     def _added_token_regex(self):
         contents = sorted(self._added_tokens_encoder, key=len, reverse=True)
@@ -498,6 +507,7 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
     def __getstate__(self):
         state = self.__dict__.copy()
         state["sp_model"] = None
+        state["_fairseq_sp_model"] = None
         state["sp_model_proto"] = self.sp_model.serialized_model_proto()
         state["_added_token_pattern"] = None
         return state
@@ -506,6 +516,7 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         self.__dict__ = state
         self.sp_model = spm.SentencePieceProcessor(**self.sp_model_kwargs)
         self.sp_model.LoadFromSerializedProto(self.sp_model_proto)
+        self._fairseq_sp_model = fairseq_sentencepiece_processor(self.sp_model, **self.sp_model_kwargs)
 
 
 __all__ = ["MLukeTokenizer"]

@@ -577,26 +577,18 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         ):
             return None
         bos, eos = self.cls_token_id, self.sep_token_id
-        if pairs is None and self._fairseq_sp_model is not None:
-            rows = self._encode_single_texts(texts, add_special_tokens, kwargs.get("split_special_tokens"))
-            if truncating:
-                keep = max_length - 1 if add_special_tokens else max_length
-                for index, row in enumerate(rows):
-                    if len(row) > max_length:
-                        rows[index] = row[:keep] + [eos] if add_special_tokens else row[:keep]
-        else:
-            ids = self._sentencepiece_text_pieces(texts + (pairs or []), kwargs.get("split_special_tokens"))
-            count, rows = len(texts), []
-            for index in range(count):
-                first = ids[index]
-                if truncating and len(first) + (2 if add_special_tokens else 0) > max_length:
-                    first = first[: max_length - (2 if add_special_tokens else 0)]
-                if pairs is None:
-                    row = [bos, *first, eos] if add_special_tokens else first
-                else:
-                    second = ids[count + index]
-                    row = [bos, *first, eos, eos, *second, eos] if add_special_tokens else [*first, *second]
-                rows.append(row)
+        ids = self._sentencepiece_text_pieces(texts + (pairs or []), kwargs.get("split_special_tokens"))
+        count, rows = len(texts), []
+        for index in range(count):
+            first = ids[index]
+            if truncating and len(first) + (2 if add_special_tokens else 0) > max_length:
+                first = first[: max_length - (2 if add_special_tokens else 0)]
+            if pairs is None:
+                row = [bos, *first, eos] if add_special_tokens else first
+            else:
+                second = ids[count + index]
+                row = [bos, *first, eos, eos, *second, eos] if add_special_tokens else [*first, *second]
+            rows.append(row)
         # The warning looks at one row's length only: the longest row decides whether any row triggers it.
         self._eventual_warn_about_too_long_sequence(max(rows, key=len), max_length, kwargs.get("verbose", True))
         masks = [[1] * len(row) for row in rows]
@@ -916,50 +908,8 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     # SentencePiece path of the entity encoding (no offsets): MLukeTokenizer's own, on this class's added tokens.
     _sentencepiece_text_pieces = MLukeTokenizer._encode_text_pieces
 
-    def _encode_plain_texts(self, texts: list[str]) -> list[list[int]]:
-        """`MLukeTokenizer._encode_plain_texts` on the fairseq-numbered processor: its ids need no remapping."""
-        if self._fairseq_sp_model is None or not texts:
-            return MLukeTokenizer._encode_plain_texts(self, texts)
-        if self.sp_model_kwargs.get("enable_sampling"):
-            return self._fairseq_sp_model.encode(list(texts))
-        distinct = list(dict.fromkeys(texts))
-        encoded = dict(zip(distinct, self._fairseq_sp_model.encode(distinct)))
-        return [encoded[text] for text in texts]
-
-    def _encode_single_texts(
-        self, texts: list[str], add_special_tokens: bool, split_special_tokens: bool | None
-    ) -> list[list[int]]:
-        """Finished rows (`<s> A </s>` with special tokens) of texts, one per text, from one call of the
-        fairseq-numbered processor (bos/eos added in C++). Texts holding an added token are cut around it first as
-        `MLukeTokenizer` cuts them; their plain parts ride in the same call and are stitched back in Python."""
-        if split_special_tokens is None:
-            split_special_tokens = self.split_special_tokens
-        pattern = None if split_special_tokens else self._added_token_regex()
-        encode = self._fairseq_sp_model.encode
-        if pattern is None or pattern.search("\0".join(texts)) is None:
-            return encode(texts, add_bos=add_special_tokens, add_eos=add_special_tokens)
-        with_added = [index for index, text in enumerate(texts) if pattern.search(text) is not None]
-        layouts = self._split_on_added_tokens([texts[index] for index in with_added], pattern)
-        to_encode = list(texts)
-        for index in with_added:
-            to_encode[index] = ""
-        to_encode += [part for layout in layouts for part, added in layout if not added]
-        rows = encode(to_encode, add_bos=add_special_tokens, add_eos=add_special_tokens)
-        part_rows = iter(rows[len(texts) :])
-        del rows[len(texts) :]
-        encoder = self._added_tokens_encoder
-        # Special-token ids are looked up once: each `self.cls_token_id` is a transformers __getattr__ + dict lookup.
-        opening, closing = ([self.cls_token_id], [self.sep_token_id]) if add_special_tokens else ([], [])
-        inner = slice(1, -1) if add_special_tokens else slice(None)
-        for index, layout in zip(with_added, layouts):
-            ids = list(opening)
-            for part, is_added in layout:
-                if is_added:
-                    ids.append(encoder[part])
-                else:
-                    ids += next(part_rows)[inner]
-            rows[index] = ids + closing
-        return rows
+    _encode_plain_texts = MLukeTokenizer._encode_plain_texts
+    _encode_word_ids = MLukeTokenizer._encode_word_ids
     _piece_ids_to_word_ids = MLukeTokenizer._piece_ids_to_word_ids
     _added_token_regex = MLukeTokenizer._added_token_regex
     _split_on_added_tokens = MLukeTokenizer._split_on_added_tokens
@@ -985,7 +935,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
 
         processor = spm.SentencePieceProcessor(**self.sp_model_kwargs)
         processor.Load(self.vocab_file)
-        return processor, fairseq_sentencepiece_processor(self.vocab_file, **self.sp_model_kwargs)
+        return processor, fairseq_sentencepiece_processor(processor, **self.sp_model_kwargs)
 
     _released_tokenizer_config = MLukeTokenizer._released_tokenizer_config
     _find_added_token = MLukeTokenizer._find_added_token

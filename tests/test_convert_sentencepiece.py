@@ -127,8 +127,9 @@ FAIRSEQ_MODELS = [*COMMITTED.values(), *([SHARED_MODEL] if SHARED_MODEL.is_file(
 
 @pytest.mark.parametrize("model_path", FAIRSEQ_MODELS, ids=lambda path: path.stem)
 def test_fairseq_processor_is_sentencepiece_renumbered(model_path):
-    """The fairseq-numbered processor segments as the file does: its rows are `[<s>] + fairseq ids + [</s>]`."""
-    processor, renumbered = _processor(model_path), fairseq_sentencepiece_processor(model_path)
+    """The fairseq-numbered twin segments as the model does: its rows are `[<s>] + fairseq ids + [</s>]`."""
+    processor = _processor(model_path)
+    renumbered = fairseq_sentencepiece_processor(processor)
     texts = _lines() + EXTRA_TEXTS
     assert renumbered.encode(texts, add_bos=True, add_eos=True) == [
         [0, *_fairseq_ids(processor, text), 2] for text in texts
@@ -138,20 +139,24 @@ def test_fairseq_processor_is_sentencepiece_renumbered(model_path):
     assert renumbered.get_piece_size() == processor.get_piece_size() + 1
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        lambda proto: setattr(proto.pieces[0], "type", 1),  # <unk> not first
-        lambda proto: setattr(proto.pieces[2], "type", 1),  # a normal piece where XLM-R has </s>
-        lambda proto: proto.pieces.__delitem__(slice(2, None)),  # too few pieces
-    ],
-)
-def test_fairseq_processor_is_none_outside_the_xlmr_layout(change, tmp_path):
+@pytest.mark.parametrize("piece", [1, 2])
+def test_fairseq_processor_is_none_outside_the_xlmr_layout(piece):
+    """A normal piece where XLM-R has `<s>` or `</s>`: p -> p+1 is not a renumbering there."""
+    import sentencepiece as spm
+
     proto = load_sentencepiece_proto(COMMITTED["unigram"])
-    change(proto)
-    path = tmp_path / "changed.model"
-    path.write_bytes(proto.SerializeToString())
-    assert fairseq_sentencepiece_processor(path) is None
+    proto.pieces[piece].type = 1  # NORMAL
+    processor = spm.SentencePieceProcessor(model_proto=proto.SerializeToString())
+    assert fairseq_sentencepiece_processor(processor) is None
+
+
+def test_fairseq_processor_keeps_sampling_arguments():
+    processor = _processor(COMMITTED["unigram"])
+    sampling = fairseq_sentencepiece_processor(processor, enable_sampling=True, alpha=0.5, nbest_size=-1)
+    text = " ".join(_lines()[:3])
+    draws = {tuple(sampling.encode(text)) for _ in range(20)}
+    assert len(draws) > 1  # subword sampling is on
+    assert all(set(draw) <= set(range(processor.get_piece_size() + 1)) for draw in draws)
 
 
 ALPHABET = list("abcT .,'3") + [
@@ -171,7 +176,7 @@ def test_random_unicode_ids_equal_sentencepiece(kind, text, converted):
 @settings(max_examples=80, derandomize=True, deadline=None)
 @given(text=st.lists(st.sampled_from(ALPHABET), max_size=24).map("".join))
 def test_random_unicode_fairseq_processor_equals_remapped_ids(kind, text, converted):
-    renumbered = fairseq_sentencepiece_processor(COMMITTED[kind])
+    renumbered = fairseq_sentencepiece_processor(converted[kind][0])
     assert renumbered.encode(text) == _fairseq_ids(converted[kind][0], text)
 
 

@@ -634,23 +634,24 @@ def test_tokenize_ignores_the_task_mode_like_the_slow_class(task, tokenizer_fold
 
 @pytest.mark.parametrize("add_special_tokens", [True, False])
 @pytest.mark.parametrize("max_length", [None, 3, 7])
-def test_single_text_route_cuts_added_tokens_like_slow(
+def test_lean_plain_route_cuts_added_tokens_like_slow(
     add_special_tokens, max_length, fast_tokenizers, slow_tokenizers, monkeypatch
 ):
-    """Single texts go through one call of the fairseq-numbered SentencePiece processor; texts holding added tokens
-    (`<mask>` strips the space on its left, `</s>` does not) are cut and stitched back as MLukeTokenizer cuts them."""
+    """Plain batches are assembled by the fast class's lean route from the fairseq-numbered SentencePiece twin's ids;
+    texts holding added tokens (`<mask>` strips the space on its left, `</s>` does not) are cut as MLukeTokenizer
+    cuts them, rows are truncated and padded as it does."""
     fast, slow = fast_tokenizers["unigram-full-base"], slow_tokenizers["unigram-full-base"]
-    assert fast._fairseq_sp_model is not None
-    calls = []
-    route = type(fast)._encode_single_texts
-    spy = lambda self, *args: calls.append(args) or route(self, *args)  # noqa: E731
-    monkeypatch.setattr(type(fast), "_encode_single_texts", spy)
+    assert fast._fairseq_sp_model is not None and slow._fairseq_sp_model is not None
+    results = []
+    lean = type(fast)._encode_plain_lean
+    spy = lambda self, *args: results.append(lean(self, *args)) or results[-1]  # noqa: E731
+    monkeypatch.setattr(type(fast), "_encode_plain_lean", spy)
     texts = ["Tokyo <mask> is big.", "plain text only", "<s>start</s> and <mask><mask>end", "", "<mask>"]
     options = {"add_special_tokens": add_special_tokens, "padding": True}
     if max_length is not None:
         options.update(truncation=True, max_length=max_length)
     ours, expected = fast(texts, **options), slow(texts, **options)
-    assert calls, "the single-text route was not taken"
+    assert results and results[-1] is not None, "the lean route was not taken"
     assert ours["input_ids"] == expected["input_ids"]
     assert ours["attention_mask"] == expected["attention_mask"]
     assert fast.mask_token_id in ours["input_ids"][0] or max_length == 3
