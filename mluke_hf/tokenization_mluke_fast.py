@@ -576,8 +576,8 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             or not all(isinstance(item, str) for item in texts + (pairs or []))
         ):
             return None
-        bos, eos = self.cls_token_id, self.sep_token_id
         ids = self._sentencepiece_text_pieces(texts + (pairs or []), kwargs.get("split_special_tokens"))
+        bos, eos = self.cls_token_id, self.sep_token_id
         count, rows = len(texts), []
         for index in range(count):
             first = ids[index]
