@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mluke_hf  # noqa: E402
 from _common import BASE_WIDTH, TINY_WIDTH, set_threads  # noqa: E402
 from mluke_hf.building import build_tiny_checkpoint  # noqa: E402
-from mluke_hf.ner import split_words  # noqa: E402
+from mluke_hf.tasks.ner import split_words  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SENTENCES = REPO / "mluke_hf" / "data" / "demo_ner" / "heldout.jsonl"

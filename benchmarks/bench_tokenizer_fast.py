@@ -50,7 +50,7 @@ def main() -> None:
     from transformers.utils import logging
 
     from mluke_hf import MLukeTokenizer, MLukeTokenizerFast, building
-    from mluke_hf.tensor_conversion import batch_encoding
+    from mluke_hf.text.tensor_conversion import batch_encoding
 
     logging.set_verbosity_error()
     texts, spans = make_inputs()

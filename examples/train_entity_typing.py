@@ -16,7 +16,7 @@ import json
 import os
 
 import mluke_hf  # noqa: F401  (registers mLUKE with transformers)
-from mluke_hf.training import add_training_arguments, run_entity_typing
+from mluke_hf.tasks.training import add_training_arguments, run_entity_typing
 
 
 def parse_args(argv=None) -> argparse.Namespace:

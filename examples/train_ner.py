@@ -3,7 +3,7 @@
 Every span of up to --max_mention_length words becomes a `[MASK]` entity; the model classifies it from its
 [start word; end word; entity] states; predictions are decoded greedily (best spans first, no overlaps) and scored
 with seqeval-style entity F1. Data: CoNLL files (`word ... tag` per line, BIO tags) or JSONL (see
-`mluke_hf.training`).
+`mluke_hf.tasks.training`).
 
     python examples/train_ner.py --model studio-ousia/mluke-base-lite \\
         --train_file train.conll --validation_file dev.conll --output_dir ner-model
@@ -20,7 +20,7 @@ import json
 import os
 
 import mluke_hf  # noqa: F401  (registers mLUKE with transformers)
-from mluke_hf.training import add_training_arguments, run_ner
+from mluke_hf.tasks.training import add_training_arguments, run_ner
 
 
 def parse_args(argv=None) -> argparse.Namespace:

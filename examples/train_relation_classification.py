@@ -17,7 +17,7 @@ import json
 import os
 
 import mluke_hf  # noqa: F401  (registers mLUKE with transformers)
-from mluke_hf.training import add_training_arguments, run_relation_classification
+from mluke_hf.tasks.training import add_training_arguments, run_relation_classification
 
 
 def parse_args(argv=None) -> argparse.Namespace:

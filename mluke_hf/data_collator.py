@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from .tensor_conversion import ENTITY_FIELDS, int64_tensor
+from .text.tensor_conversion import ENTITY_FIELDS, int64_tensor
 
 WORD_FIELDS = ("input_ids", "attention_mask", "token_type_ids", "position_ids", "special_tokens_mask")
 LABEL_FIELDS = ("labels", "label")

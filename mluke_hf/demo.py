@@ -107,8 +107,8 @@ def train(model, tokenizer, train_examples, heldout_examples, args: argparse.Nam
     from transformers import Trainer, TrainingArguments
 
     from .data_collator import MLukeDataCollator
-    from .ner import model_max_tokens
-    from .training import ner_compute_metrics, ner_features
+    from .tasks.ner import model_max_tokens
+    from .tasks.training import ner_compute_metrics, ner_features
 
     label2id = model.config.label2id
     options = {"max_mention_length": MAX_MENTION_LENGTH, "max_entity_length": MAX_ENTITY_LENGTH,
@@ -170,7 +170,7 @@ def main(argv=None) -> dict[str, Any]:
     import mluke_hf  # noqa: F401  (registration, also when run as `python -m mluke_hf.demo`)
     from transformers.utils import logging as transformers_logging
 
-    from .ner import label_list, read_jsonl
+    from .tasks.ner import label_list, read_jsonl
 
     transformers_logging.set_verbosity_error()
     print(STATEMENT + "\n")

@@ -2,7 +2,7 @@
 
 Word ids follow XLM-R's fairseq layout (`<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3, SentencePiece piece p -> p+1,
 `<mask>` = pieces+1, then `<ent>`, `<ent2>`); text normalisation is SentencePiece's own (nmt_nfkc, whitespace
-collapsing, dummy prefix). Entity handling lives in `mluke_hf.tokenization_entities`, shared with the fast tokenizer.
+collapsing, dummy prefix). Entity handling lives in `mluke_hf.text.entity_encoding`, shared with the fast tokenizer.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from transformers.tokenization_python import PreTrainedTokenizer
 from transformers.tokenization_utils_base import AddedToken
 from transformers.utils import logging
 
-from .convert_sentencepiece import fairseq_sentencepiece_processor
-from .entity_vocab import load_entity_vocab, save_entity_vocab
-from .tokenization_entities import EntityEncodingMixin
+from .text.converter import fairseq_sentencepiece_processor
+from .text.entity_vocab import load_entity_vocab, save_entity_vocab
+from .text.entity_encoding import EntityEncodingMixin
 
 logger = logging.get_logger(__name__)
 

@@ -1,6 +1,6 @@
 """`MLukeTokenizerFast`: mLUKE's tokenizer on the Rust `tokenizers` library, with the ids of `MLukeTokenizer`.
 
-The backend is built from `sentencepiece.bpe.model` by `mluke_hf.convert_sentencepiece` (or read back from the
+The backend is built from `sentencepiece.bpe.model` by `mluke_hf.text.converter` (or read back from the
 `tokenizer.json` this class saves). Entity handling is `MLukeTokenizer`'s own (`EntityEncodingMixin`); only the step
 "text piece -> word ids" runs in Rust, one batched call per `__call__`. On top of the slow tokenizer it gives
 character offsets (`return_offsets_mapping`, also on the entity path), `word_ids()`, `is_split_into_words` and
@@ -22,7 +22,7 @@ from transformers.tokenization_utils_base import AddedToken, BatchEncoding, Padd
 from transformers.tokenization_utils_tokenizers import TokenizersBackend
 from transformers.utils import logging
 
-from .convert_sentencepiece import (
+from .text.converter import (
     GraphemeRepair,
     convert_sentencepiece,
     exact_sentencepiece_tokenizer,
@@ -30,9 +30,9 @@ from .convert_sentencepiece import (
     is_unigram_model,
     may_tie,
 )
-from .entity_vocab import load_entity_vocab, save_entity_vocab
-from .tensor_conversion import batch_encoding
-from .tokenization_entities import EntityEncodingMixin, check_text_input, split_text_at_spans
+from .text.entity_vocab import load_entity_vocab, save_entity_vocab
+from .text.tensor_conversion import batch_encoding
+from .text.entity_encoding import EntityEncodingMixin, check_text_input, split_text_at_spans
 from .tokenization_mluke import MLukeTokenizer, special_token_arguments
 
 logger = logging.get_logger(__name__)

@@ -18,7 +18,7 @@ import random
 import re
 from pathlib import Path
 
-from mluke_hf.ner import split_words
+from mluke_hf.tasks.ner import split_words
 
 SEED = 20261125
 TRAIN_PER_LANGUAGE = 250

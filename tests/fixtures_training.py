@@ -48,7 +48,7 @@ def demo_records(split: str, count: int, languages=("en", "de", "es", "fr", "nl"
 
 def write_conll(path: Path, records) -> Path:
     """CoNLL-2003 layout: -DOCSTART-, then `word POS chunk tag` lines (dummy POS/chunk), blank line per sentence."""
-    from mluke_hf.ner import split_words, spans_to_bio
+    from mluke_hf.tasks.ner import split_words, spans_to_bio
 
     lines = ["-DOCSTART- -X- -X- O", ""]
     for record in records:

@@ -9,7 +9,7 @@ from fixtures_tokenizer import TOKENIZER_DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mluke_hf.convert_sentencepiece import (
+from mluke_hf.text.converter import (
     GraphemeRepair,
     convert_sentencepiece,
     exact_sentencepiece_tokenizer,

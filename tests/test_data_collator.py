@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from mluke_hf import MLukeDataCollator, MLukeForEntitySpanClassification
-from mluke_hf.ner import encode_entity_spans
+from mluke_hf.tasks.ner import encode_entity_spans
 
 TEXTS = [
     ("Alice Cooper was born in Brazil and later moved to Dublin.", [(0, 5), (0, 12), (25, 31), (51, 57)]),

@@ -18,8 +18,8 @@ from mluke_hf import (
     AutoModelForEntitySpanClassification,
 )
 from fixtures_training import logits_of
-from mluke_hf.ner import read_ner_file
-from mluke_hf.training import (
+from mluke_hf.tasks.ner import read_ner_file
+from mluke_hf.tasks.training import (
     RESULTS_FILE,
     decode_ner_predictions,
     entity_typing_features,
@@ -70,14 +70,14 @@ def test_ner_example_trains_scores_and_reloads(pretrained_checkpoint, ner_files,
     features = ner_features(tokenizer, examples, model.config.label2id, max_mention_length=4)
     predicted = decode_ner_predictions(logits_of(model, features.dataset, tokenizer), features, len(examples),
                                        model.config.id2label)  # fmt: skip
-    from mluke_hf.ner import entity_scores
+    from mluke_hf.tasks.ner import entity_scores
 
     assert entity_scores([example.entities for example in examples], predicted)["f1"] == pytest.approx(results["f1"])
 
 
 @pytest.mark.slow
 def test_ner_with_gradient_checkpointing(pretrained_checkpoint, ner_files, tmp_path):
-    from mluke_hf.training import load_model_and_tokenizer, run_ner
+    from mluke_hf.tasks.training import load_model_and_tokenizer, run_ner
 
     train_file, dev_file = ner_files
     model, tokenizer = load_model_and_tokenizer(
@@ -136,7 +136,7 @@ def test_entity_typing_example(pretrained_checkpoint, tmp_path, multi_label):
     dataset = entity_typing_features(tokenizer, read_entity_typing_file(dev_file), model.config.label2id, multi_label)
     logits = logits_of(model, dataset, tokenizer)
     gold = np.array([feature["labels"] for feature in dataset.features])
-    from mluke_hf.training import classification_compute_metrics, multi_label_compute_metrics
+    from mluke_hf.tasks.training import classification_compute_metrics, multi_label_compute_metrics
 
     metric = multi_label_compute_metrics() if multi_label else classification_compute_metrics(model.config.id2label)
     assert metric(EvalPrediction(predictions=logits, label_ids=gold))["f1"] == pytest.approx(results["f1"], abs=1e-6)

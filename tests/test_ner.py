@@ -1,5 +1,5 @@
-"""mluke_hf.ner: words, span enumeration and chunking, windows, greedy decoding, BIO <-> spans, entity scores,
-file readers, span features; mluke_hf.training's NER decoding and metrics."""
+"""mluke_hf.tasks.ner: words, span enumeration and chunking, windows, greedy decoding, BIO <-> spans, entity scores,
+file readers, span features; mluke_hf.tasks.training's NER decoding and metrics."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from transformers import EvalPrediction
 
-from mluke_hf.ner import (
+from mluke_hf.tasks.ner import (
     NerExample,
     bio_to_spans,
     chunk_spans,
@@ -29,7 +29,7 @@ from mluke_hf.ner import (
     word_token_counts,
     words_from_tokens,
 )
-from mluke_hf.training import NerFeatures, decode_ner_predictions, ner_compute_metrics, ner_features, ner_labels
+from mluke_hf.tasks.training import NerFeatures, decode_ner_predictions, ner_compute_metrics, ner_features, ner_labels
 
 
 def test_split_words_separates_punctuation_and_elisions():

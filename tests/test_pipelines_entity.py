@@ -9,7 +9,7 @@ from fixtures_pipelines import PIPELINE_ENTITIES
 from transformers import AutoTokenizer, pipeline
 
 import mluke_hf
-from mluke_hf.ner import tokenizer_task
+from mluke_hf.tasks.ner import tokenizer_task
 from mluke_hf.pipelines import EntityClassificationPipeline, EntityFillMaskPipeline, EntityPairClassificationPipeline
 
 TEXT = "Barack Obama visited Tokyo and Paris."

@@ -7,7 +7,7 @@ import torch
 from transformers import pipeline
 
 import mluke_hf
-from mluke_hf.ner import split_words
+from mluke_hf.tasks.ner import split_words
 from mluke_hf.pipelines import EntitySpanClassificationPipeline
 
 SPAN_ARCHITECTURE = "LukeForEntitySpanClassification"

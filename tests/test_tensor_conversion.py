@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from transformers import BatchEncoding
 
-from mluke_hf.tensor_conversion import batch_encoding, int64_tensor, integer_array
+from mluke_hf.text.tensor_conversion import batch_encoding, int64_tensor, integer_array
 
 INTS = st.integers(-(2**40), 2**40)
 

@@ -196,7 +196,7 @@ def text_with_spans(draw):
 @given(text=TEXTS, pair=st.one_of(st.none(), TEXTS))
 def test_fast_equals_slow_on_random_text(variant, text, pair, fast_tokenizers, slow_tokenizers):
     fast, slow = fast_tokenizers[variant], slow_tokenizers[variant]
-    from mluke_hf.convert_sentencepiece import may_tie
+    from mluke_hf.text.converter import may_tie
 
     ids = slow(text, pair)["input_ids"]
     assert fast(text, pair)["input_ids"] == ids  # SentencePiece path
@@ -333,7 +333,7 @@ def test_fast_pad_equals_slow_pad(fast_tokenizers, slow_tokenizers):
 def test_unigram_ties_settled_as_sentencepiece(fast_tokenizers, slow_tokenizers):
     """`333` after `高さは` segments as `33`+`3` in SentencePiece but `3`+`33` by the Rust Unigram (float32 vs float64
     sums); the fast class lets SentencePiece cut such texts, on the plain and the entity path."""
-    from mluke_hf.convert_sentencepiece import convert_sentencepiece
+    from mluke_hf.text.converter import convert_sentencepiece
 
     fast, slow = fast_tokenizers["unigram-full-base"], slow_tokenizers["unigram-full-base"]
     text = "高さは333メートル"

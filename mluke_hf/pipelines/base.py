@@ -19,7 +19,7 @@ import torch
 from transformers import Pipeline
 
 from ..data_collator import MLukeDataCollator
-from ..ner import model_max_tokens, tokenizer_task
+from ..tasks.ner import model_max_tokens, tokenizer_task
 
 DEFAULT_BATCH_SIZE = 8
 # Features gathered (in batches of `batch_size`) before they are sorted by size and run; results wait that long.

@@ -9,7 +9,7 @@ ner("Barack Obama visited Tokyo.")
 # [{"entity_group": "PER", "score": 0.99, "word": "Barack Obama", "start": 0, "end": 12}, ...]
 ```
 
-How a text is decoded (see `mluke_hf.ner`): the text is split into words (`split_words`); every span of up to
+How a text is decoded (see `mluke_hf.tasks.ner`): the text is split into words (`split_words`); every span of up to
 `max_mention_length` whole words is a candidate, given to the model as a `[MASK]` entity; candidates are grouped in
 chunks of `max_entity_length` over the same words, and texts longer than the model's window are cut into sliding
 windows with context on both sides (each candidate is decided in the window whose core holds its first word). Each
@@ -23,10 +23,10 @@ from typing import Any
 
 import torch
 
-from ..ner import OUTSIDE_LABEL, decode_greedy, encode_span_features, model_max_tokens, split_words
+from ..tasks.ner import OUTSIDE_LABEL, decode_greedy, encode_span_features, model_max_tokens, split_words
 from .base import EntityPipeline
 
-# The recipe of the released NER model and of `mluke_hf.training.ner_features`.
+# The recipe of the released NER model and of `mluke_hf.tasks.training.ner_features`.
 DEFAULT_MAX_MENTION_LENGTH = 16
 
 

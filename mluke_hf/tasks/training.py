@@ -9,7 +9,7 @@ trains with `Trainer` and `MLukeDataCollator`, evaluates before and after traini
 
 Data formats:
 - NER: CoNLL files (`word ... tag` lines, BIO/IOB2/BIOES tags, blank lines between sentences) or JSONL
-  (`{"text", "entities": [{"start", "end", "label"}]}` or `{"tokens", "ner_tags"}`), see `mluke_hf.ner`.
+  (`{"text", "entities": [{"start", "end", "label"}]}` or `{"tokens", "ner_tags"}`), see `mluke_hf.tasks.ner`.
 - Relation classification: JSONL `{"text", "head": [start, end], "tail": [start, end], "label"}`.
 - Entity typing: JSONL `{"text", "span": [start, end], "labels": [...]}` (multi-label) or `"label": "..."`
   (single label).
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .data_collator import MLukeDataCollator
+from ..data_collator import MLukeDataCollator
 from .ner import (
     OUTSIDE_LABEL,
     NerExample,
@@ -410,7 +410,7 @@ def finish_distributed(trainer) -> None:
 
 def run_ner(args: argparse.Namespace, model=None, tokenizer=None) -> dict[str, Any]:
     """Span-based NER fine-tuning (LUKE's recipe): see `examples/train_ner.py`."""
-    from .auto import AutoModelForEntitySpanClassification
+    from ..auto import AutoModelForEntitySpanClassification
 
     train_examples = read_ner_file(args.train_file)
     eval_examples = read_ner_file(args.validation_file)
@@ -441,7 +441,7 @@ def run_ner(args: argparse.Namespace, model=None, tokenizer=None) -> dict[str, A
 
 def run_relation_classification(args: argparse.Namespace) -> dict[str, Any]:
     """Relation classification fine-tuning: see `examples/train_relation_classification.py`."""
-    from .auto import AutoModelForEntityPairClassification
+    from ..auto import AutoModelForEntityPairClassification
 
     train_records, eval_records = read_relation_file(args.train_file), read_relation_file(args.validation_file)
     labels = sorted({record["label"] for record in train_records + eval_records})
@@ -461,7 +461,7 @@ def run_relation_classification(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_entity_typing(args: argparse.Namespace) -> dict[str, Any]:
     """Entity typing fine-tuning: see `examples/train_entity_typing.py`."""
-    from .auto import AutoModelForEntityClassification
+    from ..auto import AutoModelForEntityClassification
 
     train_records = read_entity_typing_file(args.train_file)
     eval_records = read_entity_typing_file(args.validation_file)

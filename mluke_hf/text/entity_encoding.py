@@ -514,7 +514,7 @@ class EntityEncodingMixin:
             logger.warning(message)
 
     def _encode_text_pieces(self, pieces: list[str], split_special_tokens: bool = False) -> list[list[int]]:
-        raise NotImplementedError("a backend must implement _encode_text_pieces (see mluke_hf.tokenization_entities)")
+        raise NotImplementedError("a backend must implement _encode_text_pieces (see mluke_hf.text.entity_encoding)")
 
     def entity_name_to_id(self, name: str) -> int:
         """Id of an entity name (`"en:Japan"`, `"[MASK]"`); unknown names give the `[UNK]` entity id."""

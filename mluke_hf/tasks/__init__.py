@@ -1,0 +1,1 @@
+"""Task recipes of mluke_hf: named-entity recognition over spans (`ner`) and the Trainer recipes (`training`)."""
