@@ -8,7 +8,47 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-# -- configuration and models (core issue) ------------------------------------------------------------------------
+__all__ = [
+    "__version__",
+    "AutoModelForEntityClassification",
+    "AutoModelForEntityPairClassification",
+    "AutoModelForEntitySpanClassification",
+    "EntityClassificationOutput",
+    "EntityClassificationPipeline",
+    "EntityFillMaskPipeline",
+    "EntityPairClassificationOutput",
+    "EntityPairClassificationPipeline",
+    "EntitySpanClassificationOutput",
+    "EntitySpanClassificationPipeline",
+    "LukeFormatConfig",
+    "MLukeConfig",
+    "MLukeDataCollator",
+    "MLukeForEntityClassification",
+    "MLukeForEntityPairClassification",
+    "MLukeForEntitySpanClassification",
+    "MLukeForMaskedLM",
+    "MLukeForMultipleChoice",
+    "MLukeForQuestionAnswering",
+    "MLukeForSequenceClassification",
+    "MLukeForTokenClassification",
+    "MLukeMaskedLMOutput",
+    "MLukeModel",
+    "MLukeModelOutput",
+    "MLukeMultipleChoiceModelOutput",
+    "MLukePreTrainedModel",
+    "MLukeQuestionAnsweringModelOutput",
+    "MLukeQuestionAnsweringPipeline",
+    "MLukeSequenceClassifierOutput",
+    "MLukeTokenClassifierOutput",
+    "MLukeTokenizer",
+    "MLukeTokenizerFast",
+    "luke_checkpoints_routed",
+    "model_class_for_config",
+    "register",
+    "route_luke_checkpoints",
+]
+
+# -- configuration and models ------------------------------------------------------------------------
 from .auto import (  # noqa: E402
     AutoModelForEntityClassification,
     AutoModelForEntityPairClassification,
