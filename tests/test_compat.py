@@ -63,8 +63,8 @@ def test_readme_and_architecture_doc_name_the_tested_versions():
 
 def test_ci_runs_the_subset_on_the_oldest_tested_release():
     ci = (ROOT / ".ci" / "run").read_text()
-    assert f'transformers=={compat.TESTED_TRANSFORMERS[0]}"' in ci
-    assert "tests/test_compat.py" in ci
+    assert f'OLDEST_TRANSFORMERS="{compat.TESTED_TRANSFORMERS[0]}"' in ci
+    assert '"transformers==$OLDEST_TRANSFORMERS"' in ci and "tests/test_compat.py" in ci
 
 
 # -- registration on this transformers --------------------------------------------------------------------------------
