@@ -132,6 +132,24 @@ def test_a_failed_step_warns_is_listed_and_check_registration_raises(monkeypatch
         registration.check_registration()
 
 
+def test_one_missing_auto_class_spares_the_others(monkeypatch):
+    """A release without one of transformers' Auto classes: that one is reported, every other one is registered."""
+    from transformers.models.auto import modeling_auto
+
+    entries = registration._model_auto_classes()
+    missing = ("AutoModelForNoSuchHead", mluke_hf.MLukeForSequenceClassification)
+    monkeypatch.setattr(registration, "_model_auto_classes", lambda: [missing, *entries])
+    mapping = AutoModel._model_mapping
+    monkeypatch.delitem(mapping._extra_content, mluke_hf.LukeFormatConfig)  # restored after the test
+    with pytest.raises(compat.MissingTransformersInternal) as caught:
+        registration._register_models()
+    message = str(caught.value)
+    assert message.startswith("AutoModelForNoSuchHead: ") and "`transformers.AutoModelForNoSuchHead`" in message
+    assert f"transformers {transformers.__version__}" in message
+    assert mapping[mluke_hf.LukeFormatConfig] is mluke_hf.MLukeModel  # registered again after the failed one
+    assert modeling_auto.AutoModelForMaskedLM._model_mapping[mluke_hf.LukeFormatConfig] is mluke_hf.MLukeForMaskedLM
+
+
 def test_import_survives_a_missing_internal_and_only_the_affected_part_fails():
     """A fresh interpreter whose transformers lacks `_LazyAutoMapping`: the package imports, warns once, the core
     registration works, and the entity-head Auto classes raise the message instead of an AttributeError."""
