@@ -7,18 +7,17 @@ equivalent is reached only through the functions below, so that a release which 
 a `MissingTransformersInternal` naming the transformers version and what is missing, instead of an AttributeError
 somewhere inside a registration step:
 
-| internal                                          | why mluke_hf needs it                                          |
-|---------------------------------------------------|----------------------------------------------------------------|
-| `CONFIG_MAPPING._extra_content`                   | undo the routing of `model_type: "luke"` folders and report it  |
-|                                                   | (transformers has `register` but no `unregister`)               |
-| `AutoModel*._model_mapping`                       | map `LukeFormatConfig` too: `AutoModel*.register` refuses a     |
-|                                                   | config class whose name differs from the model's `config_class` |
-| `auto_factory._BaseAutoModelClass`,               | the three entity-head Auto classes (transformers has no public  |
-| `auto_factory._LazyAutoMapping`,                  | way to define a new Auto class)                                 |
-| `configuration_auto.CONFIG_MAPPING_NAMES`         |                                                                 |
-| `tokenization_auto.tokenizer_class_from_name`     | check that `tokenizer_class: "MLukeTokenizer"` resolves to the  |
-|                                                   | plugin's tokenizer after registration                           |
-| `pipelines.REMOVED_TASKS` (5.19 and later only)   | lift the removal notice of `question-answering`                 |
+- `CONFIG_MAPPING._extra_content`: turn the routing of `model_type: "luke"` folders off and report whether it is on
+  (transformers has `register` but no `unregister`).
+- `AutoModel*._model_mapping`: map `LukeFormatConfig` too (`AutoModel*.register` refuses a config class whose name
+  differs from the model's `config_class`).
+- `auto_factory._BaseAutoModelClass`, `auto_factory._LazyAutoMapping`, `configuration_auto.CONFIG_MAPPING_NAMES`: the
+  three entity-head Auto classes (transformers has no public way to define a new Auto class).
+- `tokenization_auto.tokenizer_class_from_name`: check, after registering, that `tokenizer_class: "MLukeTokenizer"`
+  resolves to the plugin's tokenizer.
+- `pipelines.REMOVED_TASKS` (5.19 and later only): lift the removal notice of `question-answering`.
+
+All of these exist unchanged from 5.10 to 5.24 unless said otherwise.
 """
 
 from __future__ import annotations
