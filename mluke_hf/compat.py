@@ -23,15 +23,19 @@ All of these exist unchanged from 5.10 to 5.24 unless said otherwise.
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import Any
 
 import transformers
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 __all__ = [
     "SUPPORTED_TRANSFORMERS",
     "TESTED_TRANSFORMERS",
     "TRANSFORMERS_VERSION",
     "MissingTransformersInternal",
+    "UnsupportedTransformersWarning",
     "auto_factory_internals",
     "config_mapping_extra_content",
     "model_mapping",
@@ -39,6 +43,7 @@ __all__ = [
     "support_note",
     "tokenizer_class_from_name",
     "transformers_internal",
+    "unsupported_version_message",
 ]
 
 TRANSFORMERS_VERSION: str = transformers.__version__
@@ -49,6 +54,28 @@ TESTED_TRANSFORMERS = ("5.10.4", "5.18.0", "5.24.0")
 
 class MissingTransformersInternal(RuntimeError):
     """The installed transformers lacks something mluke_hf relies on (moved or removed by a newer release)."""
+
+
+class UnsupportedTransformersWarning(UserWarning):
+    """The installed transformers is outside the range mluke_hf supports (e.g. installed with --no-deps)."""
+
+
+def unsupported_version_message(version: str | None = None) -> str | None:
+    """Why `version` (default: the installed one) of transformers is not supported, or None when it is in the range."""
+    version = TRANSFORMERS_VERSION if version is None else version
+    try:
+        supported = Version(version) in SpecifierSet(SUPPORTED_TRANSFORMERS, prereleases=True)
+    except InvalidVersion:
+        supported = False
+    if supported:
+        return None
+    return f"transformers {version} is outside the range mluke_hf supports. {support_note()}"
+
+
+def warn_if_unsupported(version: str | None = None) -> None:
+    message = unsupported_version_message(version)
+    if message is not None:
+        warnings.warn(message, UnsupportedTransformersWarning, stacklevel=2)
 
 
 def support_note() -> str:
@@ -122,3 +149,8 @@ def removed_task_notices() -> dict[str, str]:
     import transformers.pipelines
 
     return getattr(transformers.pipelines, "REMOVED_TASKS", {})
+
+
+# Imported before any class is defined against transformers (configuration_mluke imports this module first), so the
+# warning comes before whatever an unsupported release breaks.
+warn_if_unsupported()

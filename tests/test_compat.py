@@ -53,6 +53,20 @@ def test_declared_range_is_the_supported_one_and_includes_this_transformers():
     assert Version("5.9.0") not in specifiers and Version("6.0.0") not in specifiers
 
 
+def test_a_transformers_outside_the_range_is_named_at_import():
+    assert compat.unsupported_version_message() is None
+    for version in ("5.10.0", "5.24.0", "5.99.1", "5.25.0.dev0"):
+        assert compat.unsupported_version_message(version) is None, version
+    for version in ("5.0.0", "5.9.0", "4.57.6", "6.0.0", "not-a-version"):
+        message = compat.unsupported_version_message(version)
+        assert message.startswith(f"transformers {version} is outside") and compat.SUPPORTED_TRANSFORMERS in message
+    with pytest.warns(compat.UnsupportedTransformersWarning, match=r"transformers 5\.9\.0 is outside"):
+        compat.warn_if_unsupported("5.9.0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compat.warn_if_unsupported()  # the installed one is supported: silent
+
+
 def test_readme_and_architecture_doc_name_the_tested_versions():
     for document in ("README.md", "docs/architecture.md"):
         text = (ROOT / document).read_text()
