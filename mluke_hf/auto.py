@@ -13,17 +13,21 @@ model = mluke_hf.AutoModelForEntitySpanClassification.from_pretrained("studio-ou
 
 Both config classes are mapped: `MLukeConfig` (plugin folders) and `LukeFormatConfig` (released `model_type: "luke"`
 folders while routing is on, see `mluke_hf.registration.route_luke_checkpoints`).
+
+transformers has no public way to define a new Auto class, so these build on its `_BaseAutoModelClass` and
+`_LazyAutoMapping` (reached through `mluke_hf.compat`). Should a release lack them, the package still imports and
+these classes raise `mluke_hf.compat.MissingTransformersInternal`, naming the version and what is missing.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Any
 
 from transformers.configuration_utils import PreTrainedConfig
-from transformers.models.auto.auto_factory import _BaseAutoModelClass, _LazyAutoMapping
-from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
 
 from . import modeling_mluke
+from .compat import MissingTransformersInternal, auto_factory_internals
 from .configuration_mluke import PLUGIN_TO_LUKE_ARCHITECTURE, LukeFormatConfig, MLukeConfig
 
 __all__ = [
@@ -37,9 +41,35 @@ __all__ = [
 ]
 
 
-def _entity_head_mapping(model_class: type) -> _LazyAutoMapping:
+class _UnavailableAutoModelClass:
+    """Stands in for transformers' Auto base class when a release lacks it: the package still imports, and using an
+    entity-head Auto class raises the MissingTransformersInternal that names what is missing."""
+
+    _problem: MissingTransformersInternal
+
+    @classmethod
+    def from_pretrained(cls, *args: Any, **kwargs: Any) -> Any:
+        raise cls._problem
+
+    from_config = from_pretrained
+    register = from_pretrained
+
+
+class _UnavailableMapping(dict):
+    def register(self, key: type, value: type, exist_ok: bool = False) -> None:
+        self[key] = value
+
+
+try:
+    _BaseAutoModelClass, _LazyAutoMapping, CONFIG_MAPPING_NAMES = auto_factory_internals()
+except MissingTransformersInternal as problem:
+    _UnavailableAutoModelClass._problem = problem
+    _BaseAutoModelClass, _LazyAutoMapping, CONFIG_MAPPING_NAMES = _UnavailableAutoModelClass, None, None
+
+
+def _entity_head_mapping(model_class: type) -> Any:
     # No model type of transformers itself maps here: only the plugin's config classes, registered below.
-    mapping = _LazyAutoMapping(CONFIG_MAPPING_NAMES, OrderedDict())
+    mapping = _UnavailableMapping() if _LazyAutoMapping is None else _LazyAutoMapping(CONFIG_MAPPING_NAMES, OrderedDict())
     for config_class in (MLukeConfig, LukeFormatConfig):
         mapping.register(config_class, model_class, exist_ok=True)
     return mapping

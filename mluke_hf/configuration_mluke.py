@@ -21,7 +21,9 @@ from typing import Any
 from huggingface_hub.dataclasses import strict
 from transformers.configuration_utils import PreTrainedConfig
 
-__all__ = ["MLukeConfig", "LukeFormatConfig"]
+from . import compat  # noqa: F401  (warns first when the installed transformers is outside the supported range)
+
+__all__ = ["LukeFormatConfig", "MLukeConfig"]
 
 # The architecture names of released checkpoints, by the plugin class that implements each.
 PLUGIN_TO_LUKE_ARCHITECTURE = {

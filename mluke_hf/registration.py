@@ -1,27 +1,69 @@
 """Every registration of mluke_hf with transformers, in one place, run once on `import mluke_hf`.
 
 See docs/architecture.md ("How registration works") for what each step changes in transformers' Auto mappings.
+
+Each step runs on its own: if one fails (a transformers release moved an internal it needs, see `mluke_hf.compat`),
+`import mluke_hf` still succeeds, the other steps still run, and a `RegistrationWarning` names the transformers version,
+what is missing and what no longer works. `registration_problems()` lists those messages and `check_registration()`
+raises them, for programs and CI jobs that want a hard failure.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
+
+from .compat import TRANSFORMERS_VERSION, MissingTransformersInternal, support_note
+
 _REGISTERED = False
+_PROBLEMS: list[str] = []
+
+
+class RegistrationWarning(RuntimeWarning):
+    """A registration step of mluke_hf failed with the installed transformers; the message says what is affected."""
 
 
 def register() -> None:
-    """Register mluke_hf's config, models, tokenizers and pipelines with transformers. Idempotent."""
+    """Register mluke_hf's config, models, tokenizers and pipelines with transformers. Idempotent.
+
+    Never raises: a failed step is reported by a RegistrationWarning and in `registration_problems()`.
+    """
     global _REGISTERED
     if _REGISTERED:
         return
     _REGISTERED = True
-    _register_configs()
-    _register_models()
-    _register_tokenizers()
-    _register_pipelines()
-    _register_question_answering()
+    for step, consequence in _STEPS:
+        _run_step(step, consequence)
 
 
-# -- configuration and models (core, issue 2) -------------------------------------------------------------------------
+def _run_step(step: Callable[[], None], consequence: str) -> None:
+    try:
+        step()
+    except Exception as error:  # noqa: BLE001  (any failure of one step must leave the package importable)
+        if isinstance(error, MissingTransformersInternal):
+            detail = str(error)
+        else:
+            detail = f"{type(error).__name__}: {error}. {support_note()}"
+        message = (
+            f"mluke_hf could not complete `{step.__name__.lstrip('_')}` with transformers {TRANSFORMERS_VERSION}: "
+            f"{detail} Until this is fixed, {consequence}"
+        )
+        _PROBLEMS.append(message)
+        warnings.warn(message, RegistrationWarning, stacklevel=2)
+
+
+def registration_problems() -> list[str]:
+    """The messages of the registration steps that failed on `import mluke_hf` (empty when all went well)."""
+    return list(_PROBLEMS)
+
+
+def check_registration() -> None:
+    """Raise RuntimeError listing every failed registration step; return quietly when all went well."""
+    if _PROBLEMS:
+        raise RuntimeError("mluke_hf is only partly registered with transformers:\n- " + "\n- ".join(_PROBLEMS))
+
+
+# -- configuration and models -----------------------------------------------------------------------------------------
 
 # Set to 0 (or false/no/off) before `import mluke_hf` to leave `model_type: "luke"` folders to transformers' own classes.
 ROUTE_LUKE_ENV = "MLUKE_HF_ROUTE_LUKE"
@@ -40,37 +82,55 @@ def _register_configs() -> None:
     route_luke_checkpoints(os.environ.get(ROUTE_LUKE_ENV, "1").strip().lower() not in _OFF_VALUES)
 
 
-def _model_auto_classes() -> list[tuple[type, type]]:
-    """(Auto class, mluke_hf model class) pairs, transformers' own Auto classes and mluke_hf's entity ones."""
-    import transformers
-
-    from . import auto, modeling_mluke
+def _model_auto_classes() -> list[tuple[str, type]]:
+    """(Auto class name, mluke_hf model class): transformers' own Auto classes, then mluke_hf's entity ones."""
+    from . import modeling_mluke
 
     return [
-        (transformers.AutoModel, modeling_mluke.MLukeModel),
-        (transformers.AutoModelForMaskedLM, modeling_mluke.MLukeForMaskedLM),
-        (transformers.AutoModelForPreTraining, modeling_mluke.MLukeForMaskedLM),
-        (transformers.AutoModelForSequenceClassification, modeling_mluke.MLukeForSequenceClassification),
-        (transformers.AutoModelForTokenClassification, modeling_mluke.MLukeForTokenClassification),
-        (transformers.AutoModelForQuestionAnswering, modeling_mluke.MLukeForQuestionAnswering),
-        (transformers.AutoModelForMultipleChoice, modeling_mluke.MLukeForMultipleChoice),
-        (auto.AutoModelForEntityClassification, modeling_mluke.MLukeForEntityClassification),
-        (auto.AutoModelForEntityPairClassification, modeling_mluke.MLukeForEntityPairClassification),
-        (auto.AutoModelForEntitySpanClassification, modeling_mluke.MLukeForEntitySpanClassification),
+        ("AutoModel", modeling_mluke.MLukeModel),
+        ("AutoModelForMaskedLM", modeling_mluke.MLukeForMaskedLM),
+        ("AutoModelForPreTraining", modeling_mluke.MLukeForMaskedLM),
+        ("AutoModelForSequenceClassification", modeling_mluke.MLukeForSequenceClassification),
+        ("AutoModelForTokenClassification", modeling_mluke.MLukeForTokenClassification),
+        ("AutoModelForQuestionAnswering", modeling_mluke.MLukeForQuestionAnswering),
+        ("AutoModelForMultipleChoice", modeling_mluke.MLukeForMultipleChoice),
+        ("AutoModelForEntityClassification", modeling_mluke.MLukeForEntityClassification),
+        ("AutoModelForEntityPairClassification", modeling_mluke.MLukeForEntityPairClassification),
+        ("AutoModelForEntitySpanClassification", modeling_mluke.MLukeForEntitySpanClassification),
     ]
 
 
-def _register_models() -> None:
-    """Map both config classes to the plugin's models in every Auto class.
+def _auto_class(name: str) -> type:
+    from . import auto
+    from .compat import transformers_internal
 
-    LukeFormatConfig goes into the mappings directly: `AutoModel.register` insists that the model's `config_class`
-    (MLukeConfig) has the same name. Its entries only matter while AutoConfig returns LukeFormatConfig for "luke".
+    if hasattr(auto, name):
+        return getattr(auto, name)
+    return transformers_internal("transformers", name, f"load mLUKE checkpoints through `{name}`")
+
+
+def _register_models() -> None:
+    """Map both config classes to the plugin's models in every Auto class; one Auto class failing spares the others.
+
+    MLukeConfig goes through the public `AutoModel*.register`. LukeFormatConfig goes into the mappings directly:
+    `AutoModel*.register` insists that the model's `config_class` (MLukeConfig) has the same name. Its entries only
+    matter while AutoConfig returns LukeFormatConfig for "luke".
     """
+    from .compat import model_mapping
     from .configuration_mluke import LukeFormatConfig, MLukeConfig
 
-    for auto_class, model_class in _model_auto_classes():
-        auto_class.register(MLukeConfig, model_class, exist_ok=True)
-        auto_class._model_mapping.register(LukeFormatConfig, model_class, exist_ok=True)
+    failures: dict[str, list[str]] = {}  # error message -> the Auto classes that failed with it
+    for auto_class_name, model_class in _model_auto_classes():
+        try:
+            auto_class = _auto_class(auto_class_name)
+            auto_class.register(MLukeConfig, model_class, exist_ok=True)
+            model_mapping(auto_class).register(LukeFormatConfig, model_class, exist_ok=True)
+        except MissingTransformersInternal as error:  # reported below, with the others
+            failures.setdefault(str(error), []).append(auto_class_name)
+        except Exception as error:  # noqa: BLE001
+            failures.setdefault(f"{type(error).__name__}: {error}. {support_note()}", []).append(auto_class_name)
+    if failures:
+        raise MissingTransformersInternal(" ".join(f"{', '.join(names)}: {error}" for error, names in failures.items()))
 
 
 def route_luke_checkpoints(enabled: bool = True) -> None:
@@ -81,64 +141,65 @@ def route_luke_checkpoints(enabled: bool = True) -> None:
     handle such folders again (configs already loaded keep their class). Works at any time; the environment
     variable MLUKE_HF_ROUTE_LUKE=0 turns it off at import.
     """
-    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+    from transformers import AutoConfig
 
+    from .compat import config_mapping_extra_content
     from .configuration_mluke import LukeFormatConfig
 
     if enabled:
-        CONFIG_MAPPING.register(LukeFormatConfig.model_type, LukeFormatConfig, exist_ok=True)
-    elif CONFIG_MAPPING._extra_content.get(LukeFormatConfig.model_type) is LukeFormatConfig:
-        del CONFIG_MAPPING._extra_content[LukeFormatConfig.model_type]
+        AutoConfig.register(LukeFormatConfig.model_type, LukeFormatConfig, exist_ok=True)
+        if not luke_checkpoints_routed():
+            raise MissingTransformersInternal(
+                f'AutoConfig.register("luke", LukeFormatConfig) did not take effect in transformers '
+                f"{TRANSFORMERS_VERSION}"
+            )
+        return
+    # transformers has no public way to unregister a model type.
+    extra_content = config_mapping_extra_content()
+    if extra_content.get(LukeFormatConfig.model_type) is LukeFormatConfig:
+        del extra_content[LukeFormatConfig.model_type]
 
 
 def luke_checkpoints_routed() -> bool:
     """Whether `model_type: "luke"` folders currently load into mluke_hf's classes."""
-    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
-
+    from .compat import config_mapping_extra_content
     from .configuration_mluke import LukeFormatConfig
 
-    return CONFIG_MAPPING._extra_content.get(LukeFormatConfig.model_type) is LukeFormatConfig
+    return config_mapping_extra_content().get(LukeFormatConfig.model_type) is LukeFormatConfig
 
 
-# -- tokenizers (issue 3 / issue 4) -----------------------------------------------------------------------------------
+# -- tokenizers -------------------------------------------------------------------------------------------------------
 
 
 def _register_tokenizers() -> None:
     """Make `tokenizer_class: "MLukeTokenizer"` and AutoTokenizer resolve to mluke_hf's tokenizer.
 
-    transformers 5's `tokenizer_class_from_name` looks in `REGISTERED_FAST_ALIASES` and `REGISTERED_TOKENIZER_CLASSES`
-    before its own (broken for mLUKE) MLukeTokenizer, so registering our class under that name is enough for released
-    folders; `AutoTokenizer.register` also maps the config classes (model_type "mluke" and "luke") to it.
+    `AutoTokenizer.register(config, slow_tokenizer_class=..., fast_tokenizer_class=...)` records both classes by name
+    and the slow name as an alias of the fast class (transformers 5 always prefers the fast class), which
+    `tokenizer_class_from_name` consults before its own (broken for mLUKE) MLukeTokenizer. So released folders get
+    MLukeTokenizerFast (offsets, pipelines); MLukeTokenizer.from_pretrained(...) still gives the slow one.
     """
     from transformers import AutoTokenizer
-    from transformers.models.auto import tokenization_auto
 
+    from .compat import tokenizer_class_from_name
+    from .configuration_mluke import LukeFormatConfig, MLukeConfig
     from .tokenization_mluke import MLukeTokenizer
     from .tokenization_mluke_fast import MLukeTokenizerFast
 
-    # transformers 5 always prefers the fast class: REGISTERED_FAST_ALIASES makes `tokenizer_class: "MLukeTokenizer"`
-    # give MLukeTokenizerFast (offsets, pipelines); MLukeTokenizer.from_pretrained(...) still gives the slow one.
-    tokenizer_classes = {"slow_tokenizer_class": MLukeTokenizer, "fast_tokenizer_class": MLukeTokenizerFast}
-    tokenization_auto.REGISTERED_TOKENIZER_CLASSES[MLukeTokenizer.__name__] = MLukeTokenizer
-    tokenization_auto.REGISTERED_TOKENIZER_CLASSES[MLukeTokenizerFast.__name__] = MLukeTokenizerFast
-    tokenization_auto.REGISTERED_FAST_ALIASES[MLukeTokenizer.__name__] = MLukeTokenizerFast
-    try:
-        from .configuration_mluke import LukeFormatConfig, MLukeConfig
-    except ImportError:  # the configuration module is optional for tokenizer-only use
-        return
     for config_class in (MLukeConfig, LukeFormatConfig):
-        AutoTokenizer.register(config_class, **tokenizer_classes, exist_ok=True)
+        AutoTokenizer.register(
+            config_class, slow_tokenizer_class=MLukeTokenizer, fast_tokenizer_class=MLukeTokenizerFast, exist_ok=True
+        )
+    for name in (MLukeTokenizer.__name__, MLukeTokenizerFast.__name__):
+        resolved = tokenizer_class_from_name(name)
+        if resolved is not MLukeTokenizerFast:
+            raise MissingTransformersInternal(
+                f"after AutoTokenizer.register, transformers {TRANSFORMERS_VERSION} resolves tokenizer_class "
+                f"{name!r} to {resolved!r}, not mluke_hf's MLukeTokenizerFast"
+            )
 
 
-def _register_question_answering() -> None:
-    """`pipeline("question-answering", model=folder)`: transformers 5 removed the task; mluke_hf's offsets-based
-    pipeline (mluke_hf.pipelines.question_answering, tokenizer-fast issue) takes the name back."""
-    from .pipelines.question_answering import register_question_answering
-
-    register_question_answering()
-
-
-# -- pipelines (issue 5) ------------------------------------------------------------------------------------------------
+# -- pipelines --------------------------------------------------------------------------------------------------------
 
 
 def _pipeline_tasks() -> list[tuple[str, type, type]]:
@@ -168,3 +229,36 @@ def _register_pipelines() -> None:
         if PIPELINE_REGISTRY.supported_tasks.get(task, {}).get("impl") is pipeline_class:
             continue
         PIPELINE_REGISTRY.register_pipeline(task, pipeline_class=pipeline_class, pt_model=auto_class, type="text")
+
+
+def _register_question_answering() -> None:
+    """`pipeline("question-answering", model=folder)` for mLUKE/LUKE models: mluke_hf's offsets-based pipeline
+    (mluke_hf.pipelines.question_answering) takes the name transformers 5 dropped; other models are refused."""
+    from .pipelines.question_answering import register_question_answering
+
+    register_question_answering()
+
+
+# (step, what stops working while it fails), in the order they run.
+_STEPS: list[tuple[Callable[[], None], str]] = [
+    (
+        _register_configs,
+        ('AutoConfig does not know "mluke", and released `model_type: "luke"` mLUKE folders may load into '
+        "transformers' in-tree LUKE classes, which give wrong results for them under transformers 5."),
+    ),
+    (_register_models, "the Auto classes named above do not build mluke_hf's models."),
+    (
+        _register_tokenizers,
+        ("AutoTokenizer may give transformers' own MLukeTokenizer for released mLUKE folders, which shifts every id by "
+        "one; load mluke_hf.MLukeTokenizerFast.from_pretrained(folder) directly."),
+    ),
+    (
+        _register_pipelines,
+        'pipeline("entity-...") may not know mluke_hf\'s entity tasks; build the classes of mluke_hf.pipelines directly.',
+    ),
+    (
+        _register_question_answering,
+        ('pipeline("question-answering") may be unavailable; build '
+        "mluke_hf.MLukeQuestionAnsweringPipeline(model=..., tokenizer=...) directly."),
+    ),
+]

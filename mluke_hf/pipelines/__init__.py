@@ -9,7 +9,7 @@
 | `question-answering`          | `MLukeQuestionAnsweringPipeline`     | `transformers.AutoModelForQuestionAnswering` |
 
 transformers 5 removed its question-answering pipeline; `question_answering.py` brings an offsets-based one back for
-any model with a QA head and a fast tokenizer.
+mLUKE/LUKE models with a QA head and a fast tokenizer (other models are refused).
 
 See docs/pipelines.md for call forms and outputs.
 """

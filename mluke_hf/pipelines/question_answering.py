@@ -10,8 +10,9 @@ qa(question="Where was Obama born?", context="Barack Obama was born in Honolulu,
 ```
 
 transformers 5 removed its question-answering pipeline (it points users to chat models). mluke_hf registers this one
-under the old name for any model with a question-answering head (`AutoModelForQuestionAnswering`) and a fast tokenizer
-with offsets (`MLukeTokenizerFast`, which AutoTokenizer gives for mLUKE folders). It cuts long contexts into
+under the old name for mLUKE and LUKE models with a question-answering head (`model_type` "mluke" or "luke"; other
+models are refused with a ValueError, so importing mluke_hf brings the task back for these models only) and a fast
+tokenizer with offsets (`MLukeTokenizerFast`, which AutoTokenizer gives for mLUKE folders). It cuts long contexts into
 overlapping windows (`max_seq_len`, `doc_stride`), scores every span of the context inside each window as
 P(start) * P(end) (softmax over the window's context tokens), and returns the best spans as character spans of the
 context, so `context[start:end] == answer`.
@@ -90,6 +91,7 @@ class MLukeQuestionAnsweringPipeline(Pipeline):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        check_served_model(self.model)
         if not getattr(self.tokenizer, "is_fast", False):
             raise ValueError(
                 "question-answering needs a fast tokenizer (character offsets); load MLukeTokenizerFast (what "
@@ -231,15 +233,40 @@ class MLukeQuestionAnsweringPipeline(Pipeline):
         return answers[0] if top_k == 1 else answers
 
 
-def register_question_answering() -> None:
-    """Register the pipeline as `question-answering` (a task transformers 5 removed; its removal notice is lifted)."""
-    from transformers import AutoModelForQuestionAnswering, pipelines
+# The model types this pipeline serves: mLUKE folders saved by the plugin, and released mLUKE/LUKE folders.
+SERVED_MODEL_TYPES = ("mluke", "luke")
 
-    pipelines.REMOVED_TASKS.pop("question-answering", None)
-    if pipelines.PIPELINE_REGISTRY.supported_tasks.get("question-answering", {}).get("impl") is not (
+
+def check_served_model(model: Any) -> None:
+    """Refuse models other than mLUKE/LUKE, so that `import mluke_hf` brings `question-answering` back for them only."""
+    model_type = getattr(getattr(model, "config", None), "model_type", None)
+    if model_type not in SERVED_MODEL_TYPES:
+        raise ValueError(
+            f"mluke_hf's question-answering pipeline serves mLUKE and LUKE models only (config.model_type "
+            f"{' or '.join(map(repr, SERVED_MODEL_TYPES))}); got {type(model).__name__} with model_type {model_type!r}. "
+            "transformers 5 has no question-answering pipeline for other models (it suggests the text-generation "
+            "pipeline with a chat model)."
+        )
+
+
+def register_question_answering() -> None:
+    """Register the pipeline as `question-answering`, a task transformers 5 dropped.
+
+    transformers 5.19 and later list the task in `pipelines.REMOVED_TASKS` and refuse it with a notice before looking
+    at the registry; the notice is lifted (see `mluke_hf.compat.removed_task_notices`). 5.10 to 5.18 have no such
+    table. The registered pipeline serves mLUKE/LUKE models only (`check_served_model`): for any other model,
+    `pipeline("question-answering", ...)` still fails, with a ValueError instead of transformers' KeyError.
+    """
+    from transformers import AutoModelForQuestionAnswering
+    from transformers.pipelines import PIPELINE_REGISTRY
+
+    from ..compat import removed_task_notices
+
+    removed_task_notices().pop("question-answering", None)
+    if PIPELINE_REGISTRY.supported_tasks.get("question-answering", {}).get("impl") is not (
         MLukeQuestionAnsweringPipeline
     ):
-        pipelines.PIPELINE_REGISTRY.register_pipeline(
+        PIPELINE_REGISTRY.register_pipeline(
             "question-answering",
             pipeline_class=MLukeQuestionAnsweringPipeline,
             pt_model=AutoModelForQuestionAnswering,
@@ -247,4 +274,4 @@ def register_question_answering() -> None:
         )
 
 
-__all__ = ["MLukeQuestionAnsweringPipeline", "register_question_answering"]
+__all__ = ["MLukeQuestionAnsweringPipeline", "check_served_model", "register_question_answering"]
