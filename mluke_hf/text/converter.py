@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -293,6 +294,27 @@ def _cluster_patterns():
     return _CLUSTER_EXTENDERS, _CLUSTER
 
 
+class _DeferredProcessor:
+    """A `SentencePieceProcessor` built from `model_proto` on the first `normalize` call: loading one for a 250k-piece
+    model takes about half a second, and most tokenizers never repair a grapheme cluster."""
+
+    def __init__(self, model_proto: bytes):
+        self._model_proto = model_proto
+        self._processor = None
+        self._lock = threading.Lock()
+
+    def normalize(self, text):
+        processor = self._processor
+        if processor is None:
+            with self._lock:
+                if self._processor is None:
+                    import sentencepiece as spm
+
+                    self._processor = spm.SentencePieceProcessor(model_proto=self._model_proto)
+                processor = self._processor
+        return processor.normalize(text)
+
+
 class GraphemeRepair:
     """Make the Rust normaliser agree with SentencePiece on multi-character grapheme clusters.
 
@@ -313,8 +335,6 @@ class GraphemeRepair:
     @classmethod
     def from_model_file(cls, model_path: str | os.PathLike) -> GraphemeRepair | None:
         """None when the model has no charsmap (nothing to repair)."""
-        import sentencepiece as spm
-
         proto = load_sentencepiece_proto(model_path)
         charsmap = proto.normalizer_spec.precompiled_charsmap
         if not charsmap:
@@ -323,8 +343,7 @@ class GraphemeRepair:
         proto.normalizer_spec.add_dummy_prefix = False
         proto.normalizer_spec.remove_extra_whitespaces = False
         proto.normalizer_spec.escape_whitespaces = False
-        processor = spm.SentencePieceProcessor(model_proto=proto.SerializeToString())
-        return cls(processor, normalizers.Precompiled(charsmap))
+        return cls(_DeferredProcessor(proto.SerializeToString()), normalizers.Precompiled(charsmap))
 
     def normalize(self, text: str) -> str:
         """SentencePiece's charsmap normalisation of `text` (no whitespace handling, no dummy prefix)."""
