@@ -200,7 +200,7 @@ def report(runs: dict[str, list[dict]], options) -> None:
         good = [result for result in results if "error" not in result]
         if good:
             summary[label] = {field: statistics.median(result[field] for result in good) for field in fields}
-    print(f"\n| loader | load s | first special-entity call s | first named call s | peak growth (special) MiB | "
+    print("\n| loader | load s | first special-entity call s | first named call s | peak growth (special) MiB | "
           "peak growth (named) MiB |\n|---|---|---|---|---|---|")  # fmt: skip
     for label, values in summary.items():
         print(f"| {label} | {values['load_s']:.2f} | {values['special_call_s']:.3f} | {values['named_call_s']:.2f} | "
