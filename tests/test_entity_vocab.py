@@ -233,9 +233,8 @@ def test_entity_ids_as_json_load_through_the_tokenizer(tokenizer_folders, tmp_pa
 
 def test_ner_pipeline_never_reads_the_vocabulary(tiny_checkpoint_factory, tmp_path, monkeypatch):
     """pipeline("entity-span-classification") on a released-layout folder with a full vocabulary: no full read."""
-    from transformers import pipeline
-
     from fixtures_pipelines import PIPELINE_ENTITIES
+    from transformers import pipeline
 
     folder = tiny_checkpoint_factory(
         copy_to=tmp_path / "ner", architecture="LukeForEntitySpanClassification", entities=PIPELINE_ENTITIES,
