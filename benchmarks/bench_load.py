@@ -84,17 +84,17 @@ def worker(loader: str, folder: str, names: list[str]) -> dict:
     result = {"loader": loader, "import_s": imported}
     before = _memory_kib("VmRSS")
     _reset_peak()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     tokenizer = load(folder)
-    result["load_s"] = time.perf_counter() - start
+    result["load_s"], result["load_cpu_s"] = time.perf_counter() - start, time.process_time() - cpu
     result["class"] = type(tokenizer).__name__
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     special = tokenizer(TEXT, entity_spans=SPANS)
-    result["special_call_s"] = time.perf_counter() - start
+    result["special_call_s"], result["special_call_cpu_s"] = time.perf_counter() - start, time.process_time() - cpu
     result["peak_growth_special_mib"] = (_memory_kib("VmHWM") - before) / 1024
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     named = tokenizer(TEXT, entities=names, entity_spans=SPANS[: len(names)])
-    result["named_call_s"] = time.perf_counter() - start
+    result["named_call_s"], result["named_call_cpu_s"] = time.perf_counter() - start, time.process_time() - cpu
     result["peak_growth_named_mib"] = (_memory_kib("VmHWM") - before) / 1024
     result["outputs"] = {"special": _outputs(special), "named": _outputs(named)}
     return result
@@ -194,17 +194,21 @@ def main() -> None:
 
 
 def report(runs: dict[str, list[dict]], options) -> None:
-    fields = ("load_s", "special_call_s", "named_call_s", "peak_growth_special_mib", "peak_growth_named_mib")
+    fields = ("load_s", "load_cpu_s", "special_call_s", "special_call_cpu_s", "named_call_s", "named_call_cpu_s",
+              "peak_growth_special_mib", "peak_growth_named_mib")  # fmt: skip
     summary = {}
     for label, results in runs.items():
         good = [result for result in results if "error" not in result]
         if good:
-            summary[label] = {field: statistics.median(result[field] for result in good) for field in fields}
-    print("\n| loader | load s | first special-entity call s | first named call s | peak growth (special) MiB | "
-          "peak growth (named) MiB |\n|---|---|---|---|---|---|")  # fmt: skip
-    for label, values in summary.items():
-        print(f"| {label} | {values['load_s']:.2f} | {values['special_call_s']:.3f} | {values['named_call_s']:.2f} | "
-              f"{values['peak_growth_special_mib']:.0f} | {values['peak_growth_named_mib']:.0f} |")  # fmt: skip
+            summary[label] = {
+                field: statistics.median(result.get(field, float("nan")) for result in good) for field in fields
+            }
+    print("\n| loader | load s (CPU s) | first special-entity call s (CPU) | first named call s (CPU) | peak growth "
+          "(special only) MiB | peak growth (after named) MiB |\n|---|---|---|---|---|---|")  # fmt: skip
+    for label, v in summary.items():
+        print(f"| {label} | {v['load_s']:.2f} ({v['load_cpu_s']:.2f}) | {v['special_call_s']:.3f} "
+              f"({v['special_call_cpu_s']:.3f}) | {v['named_call_s']:.2f} ({v['named_call_cpu_s']:.2f}) | "
+              f"{v['peak_growth_special_mib']:.0f} | {v['peak_growth_named_mib']:.0f} |")  # fmt: skip
     failures = [label for label, results in runs.items() if any("error" in result for result in results)]
     reference_outputs = next((r["outputs"] for r in runs.get("reference", []) if "outputs" in r), None)
     mismatches = []
@@ -224,11 +228,16 @@ def report(runs: dict[str, list[dict]], options) -> None:
     auto = summary.get("mluke_auto cold")
     targets = {}
     if reference and auto:
-        targets["cold load speed-up (AutoTokenizer vs 4.57.6), target >= 10"] = reference["load_s"] / auto["load_s"]
-        targets["peak growth ratio while special only (AutoTokenizer / 4.57.6), target <= 0.25"] = (
+        for clock, suffix in (("wall", "_s"), ("CPU", "_cpu_s")):
+            targets[f"cold load speed-up, AutoTokenizer vs 4.57.6 ({clock}), target >= 10"] = (
+                reference["load" + suffix] / auto["load" + suffix]
+            )
+            targets[f"first named call / 4.57.6 whole load ({clock}), target <= 1"] = (
+                auto["named_call" + suffix] / reference["load" + suffix]
+            )
+        targets["peak growth while special only, AutoTokenizer / 4.57.6, target <= 0.25"] = (
             auto["peak_growth_special_mib"] / reference["peak_growth_special_mib"]
         )
-        targets["first named call / 4.57.6 whole load, target <= 1"] = auto["named_call_s"] / reference["load_s"]
         for name, value in targets.items():
             print(f"{name}: {value:.3f}")
     if options.json:
