@@ -4,6 +4,7 @@ full read under threads, byte-identical saving, and none of the vocabulary's cos
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import shutil
 import threading
@@ -249,3 +250,26 @@ def test_ner_pipeline_never_reads_the_vocabulary(tiny_checkpoint_factory, tmp_pa
     results = ner(["Barack Obama visited Tokyo.", "東京は日本の首都です。", "กรุงเทพ เป็น เมืองหลวง"])
     assert len(results) == 3
     assert reads == [] and not ner.tokenizer.entity_vocab.loaded
+
+
+def test_scan_result_cached_per_file_version(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLUKE_HF_CACHE", str(tmp_path / "cache"))
+    path = _write(tmp_path / "entity_vocab.json", VOCAB_FILES["released_indent2"])
+    scans = []
+    original = entity_vocab_module.scan_special_entries
+    monkeypatch.setattr(entity_vocab_module, "scan_special_entries", lambda *a: scans.append(a) or original(*a))
+    assert EntityVocab(path)["[MASK2]"] == 10
+    assert EntityVocab(path)["[MASK2]"] == 10
+    assert len(scans) == 1 and len(list((tmp_path / "cache" / "entity_vocab").glob("*.json"))) == 1
+    # Same size and modification time, other bytes: another file version, scanned again.
+    stat = path.stat()
+    path.write_bytes(path.read_bytes().replace(b'"[MASK2]": 10', b'"[MASK2]": 12'))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    assert EntityVocab(path)["[MASK2]"] == 12
+    assert len(scans) == 2
+
+
+def test_scan_of_names_without_a_shared_prefix(tmp_path):
+    path = _write(tmp_path / "entity_vocab.json", '{"[PAD]": 0, "OTHER": 5, "[MASK]": 2, "ja:x": 3}')
+    assert scan_special_entries(path, ("[MASK]", "OTHER", "[PAD]", "MISSING")) == {"[PAD]": 0, "OTHER": 5, "[MASK]": 2}

@@ -78,11 +78,11 @@ def cached_conversion(
             logger.warning(f"mluke_hf: cached tokenizer {path} is unreadable ({error}); converting again")
     backend = convert_sentencepiece(model_path, mask_token=mask_token, entity_tokens=tuple(entity_tokens))
     if path is not None:
-        _write_atomically(path, backend.to_str())
+        write_atomically(path, backend.to_str())
     return backend
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
     """Write through a temporary file and a rename, so concurrent loaders never read half a file."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +90,7 @@ def _write_atomically(path: Path, text: str) -> None:
             out.write(text)
         os.replace(out.name, path)
     except OSError as error:
-        logger.info(f"mluke_hf: cannot write the conversion cache {path} ({error}); set {CACHE_ENVIRONMENT_VARIABLE}")
+        logger.info(f"mluke_hf: cannot write the cache file {path} ({error}); set {CACHE_ENVIRONMENT_VARIABLE}")
 
 
 def tokenizer_json_fingerprint(model_path: str | os.PathLike, tokenizer_json_path: str | os.PathLike) -> dict:

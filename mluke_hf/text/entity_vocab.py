@@ -16,6 +16,7 @@ that (escaped ASCII in the file, an unusual special name), the scan gives up and
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -58,6 +59,9 @@ def scan_special_entries(path: str | os.PathLike, names: tuple[str, ...]) -> dic
     patterns = {name: b'"' + name.encode("ascii") + b'"' for name in names}
     longest = max(len(pattern) for pattern in patterns.values())
     prefix = os.path.commonprefix(list(patterns.values()))
+    # Searched without the opening quote when the names share more than it.
+    skip = 1 if len(prefix) > 1 else 0
+    needle = prefix[skip:]
     # An occurrence this close to a window's end is left to the next window, which starts `tail_bytes` before the
     # end: it then sees the occurrence whole, its value, and at least 64 bytes of context before it.
     defer_bytes = longest + 64
@@ -73,9 +77,12 @@ def scan_special_entries(path: str | os.PathLike, names: tuple[str, ...]) -> dic
                 return None
             first_new = max(0, len(tail) - defer_bytes) if tail else 0
             limit = len(window) if at_end else len(window) - defer_bytes
-            # One pass for the prefix all names share (`"[` for the defaults), then each hit checked by name.
-            position = window.find(prefix, first_new, limit + len(prefix) - 1)
-            while position != -1:
+            # One pass for what all names share after the opening quote (`[` for the defaults: a rare byte, so the
+            # search runs at memchr speed, where the quote itself occurs every few bytes), then each hit is checked
+            # by name.
+            hit = window.find(needle, first_new + skip, limit + len(prefix) - 1)
+            while hit != -1:
+                position = hit - skip
                 for name, pattern in patterns.items():
                     if window.startswith(pattern, position):
                         outcome = _key_value_at(window, position, len(pattern), at_file_start=not tail)
@@ -83,10 +90,51 @@ def scan_special_entries(path: str | os.PathLike, names: tuple[str, ...]) -> dic
                             return None
                         if outcome is not None:
                             found[name] = outcome
-                position = window.find(prefix, position + 1, limit + len(prefix) - 1)
+                hit = window.find(needle, hit + 1, limit + len(prefix) - 1)
             if at_end:
                 return found
             tail = window[-tail_bytes:]
+
+
+# Bytes of the file's start and end hashed into the scan cache's key (with path, size, mtime and inode).
+_SAMPLE_BYTES = 1 << 20
+_SCAN_CACHE_VERSION = 1
+
+
+def _scan_cache_path(path: str | os.PathLike, names: tuple[str, ...]) -> Path | None:
+    from .conversion_cache import cache_directory
+
+    directory = cache_directory()
+    if directory is None:
+        return None
+    stat = os.stat(path)
+    with open(path, "rb") as handle:
+        sample = handle.read(_SAMPLE_BYTES)
+        handle.seek(max(0, stat.st_size - _SAMPLE_BYTES))
+        sample += handle.read(_SAMPLE_BYTES)
+    key = [os.path.realpath(path), stat.st_size, stat.st_mtime_ns, stat.st_ino, list(names),
+           hashlib.sha256(sample).hexdigest(), _SCAN_CACHE_VERSION]  # fmt: skip
+    digest = hashlib.sha256(json.dumps(key, ensure_ascii=False).encode("utf-8")).hexdigest()
+    return directory / "entity_vocab" / f"{digest}.json"
+
+
+def cached_special_entries(path: str | os.PathLike, names: tuple[str, ...]) -> dict[str, int] | None:
+    """`scan_special_entries`, remembered in the mluke_hf cache for this version of the file (path, size, mtime,
+    inode and a hash of its first and last MB): a warm load reads a few bytes instead of the whole file."""
+    from .conversion_cache import write_atomically
+
+    cache = _scan_cache_path(path, names)
+    if cache is not None and cache.is_file():
+        try:
+            entries = json.loads(cache.read_text(encoding="utf-8"))["special_entries"]
+            if entries is None or (isinstance(entries, dict) and all(type(v) is int for v in entries.values())):
+                return entries
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # rescanned and rewritten below
+    entries = scan_special_entries(path, names)
+    if cache is not None:
+        write_atomically(cache, json.dumps({"special_entries": entries}, ensure_ascii=False))
+    return entries
 
 
 _UNSURE = object()
@@ -183,7 +231,7 @@ class EntityVocab(Mapping):
         self.path = str(path)
         self._lock = threading.Lock()
         self._full: dict[str, int] | None = None
-        specials = scan_special_entries(self.path, tuple(special_names))
+        specials = cached_special_entries(self.path, tuple(special_names))
         if specials is None:
             self._load_full()
             specials = {name: self._full[name] for name in special_names if name in self._full}
