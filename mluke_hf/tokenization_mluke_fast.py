@@ -26,9 +26,9 @@ from .text.conversion_cache import add_fingerprint, cached_conversion, checked_f
 from .text.converter import (
     GraphemeRepair,
     exact_sentencepiece_tokenizer,
-    fairseq_sentencepiece_processor,
     is_unigram_model,
     may_tie,
+    sentencepiece_processors,
 )
 from .text.entity_vocab import load_entity_vocab, save_entity_vocab
 from .text.tensor_conversion import batch_encoding
@@ -939,11 +939,8 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         `fairseq_sentencepiece_processor`; None for models outside XLM-R's layout), or (None, None) without a file."""
         if not (self.vocab_file and os.path.isfile(self.vocab_file)):
             return None, None
-        import sentencepiece as spm
-
-        processor = spm.SentencePieceProcessor(**self.sp_model_kwargs)
-        processor.Load(self.vocab_file)
-        return processor, fairseq_sentencepiece_processor(processor, **self.sp_model_kwargs)
+        # One SentencePiece load: the file's own processor is loaded on first use (see sentencepiece_processors).
+        return sentencepiece_processors(self.vocab_file, self.sp_model_kwargs)
 
     _released_tokenizer_config = MLukeTokenizer._released_tokenizer_config
     _find_added_token = MLukeTokenizer._find_added_token

@@ -294,25 +294,58 @@ def _cluster_patterns():
     return _CLUSTER_EXTENDERS, _CLUSTER
 
 
-class _DeferredProcessor:
-    """A `SentencePieceProcessor` built from `model_proto` on the first `normalize` call: loading one for a 250k-piece
-    model takes about half a second, and most tokenizers never repair a grapheme cluster."""
+class DeferredSentencePiece:
+    """A `SentencePieceProcessor` loaded from `model_proto` (serialized model bytes) on first use, then delegated to:
+    loading one for a 250k-piece model takes about half a second, and some processors a tokenizer keeps (the file's
+    own beside its fairseq-numbered twin, the charsmap-only one of `GraphemeRepair`) are rarely or never used."""
 
-    def __init__(self, model_proto: bytes):
+    def __init__(self, model_proto: bytes, **processor_kwargs):
         self._model_proto = model_proto
+        self._processor_kwargs = processor_kwargs
         self._processor = None
         self._lock = threading.Lock()
 
-    def normalize(self, text):
+    def loaded(self):
         processor = self._processor
         if processor is None:
             with self._lock:
                 if self._processor is None:
                     import sentencepiece as spm
 
-                    self._processor = spm.SentencePieceProcessor(model_proto=self._model_proto)
+                    loaded = spm.SentencePieceProcessor(**self._processor_kwargs)
+                    loaded.LoadFromSerializedProto(self._model_proto)
+                    self._processor = loaded
                 processor = self._processor
-        return processor.normalize(text)
+        return processor
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.loaded(), name)
+
+    def __len__(self) -> int:
+        return len(self.loaded())
+
+    def serialized_model_proto(self) -> bytes:
+        return self._model_proto
+
+
+def sentencepiece_processors(model_path: str | os.PathLike, processor_kwargs: dict | None = None):
+    """(the model file's processor, its fairseq-numbered twin) as `fairseq_sentencepiece_processor` pairs them, with
+    one load instead of two: the twin comes from the file's bytes, spliced, and the file's own processor is loaded
+    only when first used (`DeferredSentencePiece`). Models outside XLM-R's layout load both at once as before."""
+    import sentencepiece as spm
+
+    processor_kwargs = dict(processor_kwargs or {})
+    model_proto = Path(model_path).read_bytes()
+    spliced = fairseq_renumbered_model_bytes(model_proto)
+    if spliced is None:
+        processor = spm.SentencePieceProcessor(**processor_kwargs)
+        processor.LoadFromSerializedProto(model_proto)
+        return processor, fairseq_sentencepiece_processor(processor, **processor_kwargs)
+    twin = spm.SentencePieceProcessor(**processor_kwargs)
+    twin.LoadFromSerializedProto(spliced)
+    return DeferredSentencePiece(model_proto, **processor_kwargs), twin
 
 
 class GraphemeRepair:
@@ -343,7 +376,7 @@ class GraphemeRepair:
         proto.normalizer_spec.add_dummy_prefix = False
         proto.normalizer_spec.remove_extra_whitespaces = False
         proto.normalizer_spec.escape_whitespaces = False
-        return cls(_DeferredProcessor(proto.SerializeToString()), normalizers.Precompiled(charsmap))
+        return cls(DeferredSentencePiece(proto.SerializeToString()), normalizers.Precompiled(charsmap))
 
     def normalize(self, text: str) -> str:
         """SentencePiece's charsmap normalisation of `text` (no whitespace handling, no dummy prefix)."""
