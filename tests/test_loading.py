@@ -208,3 +208,27 @@ def test_twin_splice_declines_other_layouts():
     proto.pieces.add(piece="<unk>", score=0.0, type=2)
     assert converter.fairseq_renumbered_model_bytes(proto.SerializeToString()) is None
     assert converter.fairseq_renumbered_model_bytes(b"\x12\x00") is None
+
+
+@pytest.mark.slow
+def test_load_benchmark_runs_at_a_tiny_scale(tmp_path):
+    """benchmarks/bench_load.py end to end on a tiny folder (mluke_hf's loaders only): rows and equal ids."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_load.py"
+    out = tmp_path / "load.json"
+    completed = subprocess.run(
+        [sys.executable, str(script), "--scale", "0.0005", "--rounds", "1", "--loaders", "mluke_slow,mluke_auto",
+         "--json", str(out)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    summary = json.loads(out.read_text())["summary"]
+    assert set(summary) == {"mluke_slow cold", "mluke_slow warm", "mluke_auto cold", "mluke_auto warm"}
+    for values in summary.values():
+        assert values["load_s"] > 0 and values["peak_growth_named_mib"] >= values["peak_growth_special_mib"]
+    runs = json.loads(out.read_text())["runs"]
+    outputs = [result["outputs"] for results in runs.values() for result in results]
+    assert all(output == outputs[0] for output in outputs)
+    assert outputs[0]["named"]["entity_ids"][-1] == 1  # the unknown name: [UNK]
