@@ -25,7 +25,8 @@ FULL_NAMES = {
     "en:Japan": 3, "ja:日本": 3, "th:ประเทศญี่ปุ่น": 3, "hi:जापान": 3, "ar:اليابان": 3, "ko:일본": 3,
     "en:Tokyo": 4, "ja:東京": 4, "ru:Токио": 4, "zh:东京": 4, "he:טוקיו": 4,
     "en:[MASK]-like \"quoted\" title": 5, "de:Back\\slash/Slash": 5, "fr:tab\there": 6, "emoji:🗾": 7,
-    "en:[MASK2": 9, "en:MASK]": 9,
+    "en:[MASK2": 9, "en:MASK]": 9, "en:Washington, D.C.": 11, "en:Paris, Texas": 12, "en:Trailing, ": 13,
+    "en:1, 2, 3": 14,
 }  # fmt: skip
 
 
@@ -72,6 +73,21 @@ def test_lazy_vocab_equals_json_load(tmp_path, monkeypatch, name, chunk_bytes):
     assert vocab.get("xx:missing", -1) == -1 and "xx:missing" not in vocab
     with pytest.raises(KeyError):
         vocab["xx:missing"]
+
+
+@pytest.mark.parametrize("chunk_bytes", [7, 40, 64])
+@pytest.mark.parametrize("name", ["released_indent2", "sorted_like_457_save", "one_line_unescaped", "ascii_escaped"])
+def test_chunked_read_needs_no_whole_file_fallback(tmp_path, monkeypatch, name, chunk_bytes):
+    """Names holding commas never make a piece end inside a string (which would fall back to json.load)."""
+    monkeypatch.setattr(entity_vocab_module, "CHUNK_BYTES", chunk_bytes)
+    path = _write(tmp_path / "entity_vocab.json", VOCAB_FILES[name])
+    expected = json.loads(path.read_text(encoding="utf-8"))
+
+    def no_whole_file_read(*args, **kwargs):
+        raise AssertionError("fell back to json.load")
+
+    monkeypatch.setattr(entity_vocab_module.json, "load", no_whole_file_read)
+    assert list(entity_vocab_module._read_json_object(path).items()) == list(expected.items())
 
 
 def test_special_entries_need_no_full_read(tmp_path, monkeypatch):

@@ -164,7 +164,7 @@ def _key_value_at(window: bytes, position: int, length: int, at_file_start: bool
 def _chunked_json_object(path: str | os.PathLike) -> dict:
     """`json.load` of a JSON object, parsed in pieces of about CHUNK_BYTES cut after a comma (no whole-file text).
 
-    The file is cut after commas and each piece wrapped in braces; pieces merge with `dict.update`, which keeps the
+    The file is cut after commas ending a pair (`_cut_after_pair`) and each piece wrapped in braces; pieces merge with `dict.update`, which keeps the
     first position and the last value of a repeated key, as `json.load` does. A cut inside a string leaves that
     string unterminated in its piece, so the piece fails to parse; on any failure (or anything but a flat object)
     the caller falls back to `json.load` itself, which then also raises json's own error for a broken file.
@@ -176,7 +176,7 @@ def _chunked_json_object(path: str | os.PathLike) -> dict:
         while True:
             data = handle.read(CHUNK_BYTES)
             pending += data
-            cut = pending.rfind(b",") + 1 if data else len(pending)
+            cut = _cut_after_pair(pending) if data else len(pending)
             if cut == 0:
                 continue
             piece, pending = pending[:cut], pending[cut:]
@@ -195,6 +195,23 @@ def _chunked_json_object(path: str | os.PathLike) -> dict:
             first = False
             if not data:
                 return result
+
+
+def _cut_after_pair(data: bytes) -> int:
+    """Where to cut `data`: after its last comma that sits between an integer and a quote (`3,\n  "`), i.e. after
+    a whole `"name": id` pair; 0 when there is none. Commas inside names ("en:Washington, D.C.") are passed over, so
+    pieces never end inside a string in practice (if one did, its piece would fail to parse: see the caller)."""
+    end = len(data)
+    while (comma := data.rfind(b",", 0, end)) != -1:
+        before, after = comma - 1, comma + 1
+        while before >= 0 and data[before] in _JSON_SPACE:
+            before -= 1
+        while after < len(data) and data[after] in _JSON_SPACE:
+            after += 1
+        if before >= 0 and 0x30 <= data[before] <= 0x39 and after < len(data) and data[after] == 0x22:
+            return comma + 1
+        end = comma
+    return 0
 
 
 def _loads_object(text: str) -> dict:
