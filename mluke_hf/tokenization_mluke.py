@@ -22,6 +22,7 @@ from transformers.tokenization_python import PreTrainedTokenizer
 from transformers.tokenization_utils_base import AddedToken
 from transformers.utils import logging
 
+from .text.conversion_cache import FINGERPRINT_KEY, checked_folder_files
 from .text.converter import fairseq_sentencepiece_processor
 from .text.entity_vocab import load_entity_vocab, save_entity_vocab
 from .text.entity_encoding import EntityEncodingMixin
@@ -102,6 +103,12 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
 
     vocab_files_names = VOCAB_FILES_NAMES
     model_input_names = ["input_ids", "attention_mask"]
+
+    @classmethod
+    def _from_pretrained(cls, resolved_vocab_files, *args, **kwargs):
+        # A folder's sp_model_kwargs never reach SentencePiece (see mluke_hf.text.conversion_cache).
+        resolved_vocab_files, kwargs = checked_folder_files(resolved_vocab_files, kwargs)
+        return super()._from_pretrained(resolved_vocab_files, *args, **kwargs)
 
     def __init__(
         self,
@@ -451,7 +458,7 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         """Make transformers 5's tokenizer_config.json readable by 4.x too, with the released entity keys."""
         # Never inline the entity vocabulary (439 MB for mluke-base); load-time options are not tokenizer settings.
         dropped = ("entity_vocab", "vocab_file", "entity_vocab_file", "model_specific_special_tokens", "is_local",
-                   "local_files_only")  # fmt: skip
+                   "local_files_only", FINGERPRINT_KEY)  # fmt: skip
         for key in dropped:
             config.pop(key, None)
         extra = config.pop("extra_special_tokens", None)

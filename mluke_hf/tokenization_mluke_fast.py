@@ -22,13 +22,13 @@ from transformers.tokenization_utils_base import AddedToken, BatchEncoding, Padd
 from transformers.tokenization_utils_tokenizers import TokenizersBackend
 from transformers.utils import logging
 
+from .text.conversion_cache import add_fingerprint, cached_conversion, checked_folder_files
 from .text.converter import (
     GraphemeRepair,
-    convert_sentencepiece,
     exact_sentencepiece_tokenizer,
-    fairseq_sentencepiece_processor,
     is_unigram_model,
     may_tie,
+    sentencepiece_processors,
 )
 from .text.entity_vocab import load_entity_vocab, save_entity_vocab
 from .text.tensor_conversion import batch_encoding
@@ -182,6 +182,13 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     _supports_offsets_mapping = True
 
     @classmethod
+    def _from_pretrained(cls, resolved_vocab_files, *args, **kwargs):
+        # A folder's tokenizer.json is used only when it matches the folder's SentencePiece model, its
+        # sp_model_kwargs never (see mluke_hf.text.conversion_cache).
+        resolved_vocab_files, kwargs = checked_folder_files(resolved_vocab_files, kwargs)
+        return super()._from_pretrained(resolved_vocab_files, *args, **kwargs)
+
+    @classmethod
     def convert_to_native_format(cls, trust_remote_code=False, **kwargs):
         # transformers' generic extraction would rebuild an XLM-R-like backend; ours is built in __init__.
         return kwargs
@@ -236,7 +243,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         if tokenizer_file is not None and os.path.isfile(tokenizer_file):
             backend = Tokenizer.from_file(tokenizer_file)
         elif vocab_file is not None and os.path.isfile(vocab_file):
-            backend = convert_sentencepiece(
+            backend = cached_conversion(
                 vocab_file, mask_token=str(mask_token), entity_tokens=(str(entity_token_1), str(entity_token_2))
             )
         else:
@@ -878,6 +885,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             config = json.load(handle)
         config = MLukeTokenizer._released_tokenizer_config(self, config)
         config.pop("tokenizer_file", None)
+        add_fingerprint(config, save_directory, prefix)
         with open(config_path, "w", encoding="utf-8") as handle:
             handle.write(json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         special_map_path = os.path.join(save_directory, prefix + "special_tokens_map.json")
@@ -931,11 +939,8 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         `fairseq_sentencepiece_processor`; None for models outside XLM-R's layout), or (None, None) without a file."""
         if not (self.vocab_file and os.path.isfile(self.vocab_file)):
             return None, None
-        import sentencepiece as spm
-
-        processor = spm.SentencePieceProcessor(**self.sp_model_kwargs)
-        processor.Load(self.vocab_file)
-        return processor, fairseq_sentencepiece_processor(processor, **self.sp_model_kwargs)
+        # One SentencePiece load: the file's own processor is loaded on first use (see sentencepiece_processors).
+        return sentencepiece_processors(self.vocab_file, self.sp_model_kwargs)
 
     _released_tokenizer_config = MLukeTokenizer._released_tokenizer_config
     _find_added_token = MLukeTokenizer._find_added_token

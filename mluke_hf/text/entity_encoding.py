@@ -496,7 +496,8 @@ class EntityEncodingMixin:
                     f"Special entity {name!r} is not in the entity vocabulary {entity_vocab_file or ''}: every "
                     "mLUKE entity vocabulary holds [PAD], [UNK], [MASK] and [MASK2]; check entity_vocab_file"
                 )
-        self.entity_vocab = dict(entity_vocab)
+        # Kept as given: `load_entity_vocab`'s read-only mapping reads the file only when a real name is needed.
+        self.entity_vocab = entity_vocab
         # Looked up by name: full vocabularies put [PAD]/[UNK]/[MASK] at 0/1/2, lite ones [MASK]/[UNK]/[PAD] at 0/1/2.
         self.entity_unk_token_id = self.entity_vocab[entity_unk_token]
         self.entity_pad_token_id = self.entity_vocab[entity_pad_token]
