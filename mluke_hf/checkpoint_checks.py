@@ -107,6 +107,19 @@ def resolve_model_reference(reference: str) -> Path | str:
     return reference
 
 
+def check_hub_reference(reference: str) -> None:
+    """Offline, a hub id must be in the local cache: say so at once instead of a long error from the hub client."""
+    if not hub_offline():
+        return
+    from huggingface_hub import try_to_load_from_cache
+
+    if not isinstance(try_to_load_from_cache(reference, "config.json"), str):
+        raise CheckpointError(
+            f"{reference}: no such folder here, and not in the hub cache (offline: HF_HUB_OFFLINE or "
+            "TRANSFORMERS_OFFLINE is set); give the path of a local folder, or download the model first"
+        )
+
+
 def hub_offline() -> bool:
     return any(
         os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
@@ -304,6 +317,7 @@ __all__ = [
     "Head",
     "check_config",
     "check_head",
+    "check_hub_reference",
     "check_loaded_head",
     "check_model_folder",
     "check_sentencepiece",

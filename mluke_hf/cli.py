@@ -432,17 +432,30 @@ def resolve_device(value: str | None) -> str:
 
 def load_runner(command: Command, args: argparse.Namespace):
     """The pipeline of `command` over `--model`, after the folder's checks; every load failure is a CliError."""
-    from .checkpoint_checks import HEADS, check_loaded_head, check_model_folder, resolve_model_reference
+    from .checkpoint_checks import (
+        HEADS,
+        check_hub_reference,
+        check_loaded_head,
+        check_model_folder,
+        resolve_model_reference,
+    )
 
     device = resolve_device(args.device)
     reference = resolve_model_reference(args.model)
     head = HEADS[command.task]
     if isinstance(reference, Path):
         check_model_folder(reference, head)
+    else:
+        check_hub_reference(reference)
     from transformers import AutoTokenizer, pipeline
     from transformers.pipelines import PIPELINE_REGISTRY
 
     import mluke_hf  # noqa: F401  (registers the entity pipelines)
+
+    if args.no_progress:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
 
     model_class = PIPELINE_REGISTRY.supported_tasks[command.task]["pt"][0]
     source = str(reference)
@@ -582,8 +595,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "demo":
         # Everything after `demo` belongs to the demo's own parser (its --help included).
-        return run_demo(argv[1:])
-    args = build_parser().parse_args(argv)
+        args = argparse.Namespace(command="demo", debug=False, run=lambda _: run_demo(argv[1:]))
+    else:
+        args = build_parser().parse_args(argv)
+    return run_with_error_path(args)
+
+
+def run_with_error_path(args: argparse.Namespace) -> int:
+    """`args.run(args)`, with every failure turned into its exit status and one line on stderr."""
     prog = f"mluke-hf {args.command}"
     try:
         return args.run(args)
