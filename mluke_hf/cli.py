@@ -383,6 +383,10 @@ def open_file(path: str, mode: str, option: str):
 @contextlib.contextmanager
 def open_output(path: str) -> Iterator[TextIO]:
     if path == "-":
+        # JSONL is UTF-8 whatever the locale says (a cp1252 or ASCII console could not encode the texts).
+        encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+        if codecs.lookup(encoding).name != "utf-8" and hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(encoding="utf-8")
         yield sys.stdout
         return
     with open_file(path, "w", "--output") as handle:
@@ -431,45 +435,49 @@ def resolve_device(value: str | None) -> str:
 
 
 def load_runner(command: Command, args: argparse.Namespace):
-    """The pipeline of `command` over `--model`, after the folder's checks; every load failure is a CliError."""
-    from .checkpoint_checks import (
-        HEADS,
-        check_hub_reference,
-        check_loaded_head,
-        check_model_folder,
-        resolve_model_reference,
-    )
-
+    """The pipeline of `command` over `--model`, after the checks; every load failure is a CliError."""
     device = resolve_device(args.device)
-    reference = resolve_model_reference(args.model)
-    head = HEADS[command.task]
+    source = checked_model_source(command, args.model)
+    if args.no_progress:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    try:
+        # Whatever a model's loading code prints must not mix with the JSONL on stdout.
+        with contextlib.redirect_stdout(sys.stderr):
+            return build_pipeline(command, args, source, device)
+    except (CliError, CheckpointError):
+        raise
+    except Exception as error:  # any failure to load is the checkpoint's or the hub's
+        raise CliError(f"{args.model}: cannot load the model: {one_line(error)}") from error
+
+
+def checked_model_source(command: Command, model: str) -> str:
+    """`--model` as a folder path or hub id to load from, after the checks that need no loading."""
+    from .checkpoint_checks import HEADS, check_hub_reference, check_model_folder, resolve_model_reference
+
+    reference = resolve_model_reference(model)
     if isinstance(reference, Path):
-        check_model_folder(reference, head)
+        check_model_folder(reference, HEADS[command.task])
     else:
         check_hub_reference(reference)
+    return str(reference)
+
+
+def build_pipeline(command: Command, args: argparse.Namespace, source: str, device: str):
+    """Model (its head checked once loaded: hub ids were not checked before), tokenizer and pipeline of `command`."""
     from transformers import AutoTokenizer, pipeline
     from transformers.pipelines import PIPELINE_REGISTRY
 
     import mluke_hf  # noqa: F401  (registers the entity pipelines)
 
-    if args.no_progress:
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
+    from .checkpoint_checks import HEADS, check_loaded_head
 
     model_class = PIPELINE_REGISTRY.supported_tasks[command.task]["pt"][0]
-    source = str(reference)
-    try:
-        # Whatever a model's loading code prints must not mix with the JSONL on stdout.
-        with contextlib.redirect_stdout(sys.stderr):
-            model, loading = model_class.from_pretrained(source, output_loading_info=True)
-            check_loaded_head(args.model, model, loading.get("missing_keys", ()), head)
-            tokenizer = AutoTokenizer.from_pretrained(source)
-            return pipeline(command.task, model=model, tokenizer=tokenizer, device=device, batch_size=args.batch_size)
-    except (CliError, CheckpointError):
-        raise
-    except Exception as error:  # any failure to load is the checkpoint's or the hub's
-        raise CliError(f"{args.model}: cannot load the model: {one_line(error)}") from error
+    model, loading = model_class.from_pretrained(source, output_loading_info=True)
+    check_loaded_head(args.model, model, loading.get("missing_keys", ()), HEADS[command.task])
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    return pipeline(command.task, model=model, tokenizer=tokenizer, device=device, batch_size=args.batch_size)
 
 
 def one_line(error: BaseException) -> str:
@@ -496,8 +504,8 @@ def run_batch(runner, batch: Sequence[tuple[int, dict]], command: Command, optio
     inputs = [pipeline_input(record, command) for _, record in batch]
     try:
         return runner(inputs, **options), None
-    except (ValueError, TypeError) as error:
-        batch_error = error
+    except (ValueError, TypeError):
+        pass
     # Find the record at fault; the ones before it still get their results.
     results = []
     for (line_number, _), single in zip(batch, inputs):
@@ -505,7 +513,8 @@ def run_batch(runner, batch: Sequence[tuple[int, dict]], command: Command, optio
             results.append(runner(single, **options))
         except (ValueError, TypeError) as record_error:
             return results, InputError(f"{name}:{line_number}: {record_error}")
-    return results, CliError(str(batch_error))
+    # Each record ran alone: the error came only from running them together, and the results do not need that.
+    return results, None
 
 
 @contextlib.contextmanager
