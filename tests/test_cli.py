@@ -280,3 +280,13 @@ def test_candidate_options_combine(tmp_path):
     args = cli.build_parser().parse_args(["fill-entity", "--model", "m", "--candidates-file", str(tmp_path / "x")])
     with pytest.raises(cli.CliError, match="--candidates-file .*x: No such file"):
         cli.candidate_names(args)
+
+
+def test_files_found_damaged_only_while_loading_are_one_line_too(span_folder, tmp_path, capsys):
+    folder = shutil.copytree(span_folder, tmp_path / "model")
+    vocab = folder / "entity_vocab.json"
+    vocab.write_text(vocab.read_text()[:-5], encoding="utf-8")  # truncated JSON: not parsed before loading
+    (tmp_path / "in.txt").write_text("東京\n", encoding="utf-8")
+    assert cli.main(["ner", "--model", str(folder), "--input", str(tmp_path / "in.txt")]) == cli.EXIT_USAGE
+    line = capsys.readouterr().err.splitlines()[-1]
+    assert line.startswith(f"mluke-hf ner: error: {folder}: cannot load the model: ")
