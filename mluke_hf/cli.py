@@ -394,8 +394,8 @@ def open_output(path: str) -> Iterator[TextIO]:
 
 
 def count_lines(path: str) -> int | None:
-    """Lines of an input file (for the progress bar's total); None for stdin."""
-    if path == "-":
+    """Lines of an input file (for the progress bar's total); None for stdin and pipes (counting would consume them)."""
+    if path == "-" or not Path(path).is_file():
         return None
     count = 0
     with open(path, "rb") as handle:

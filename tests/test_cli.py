@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import types
 
 import pytest
@@ -290,3 +291,20 @@ def test_files_found_damaged_only_while_loading_are_one_line_too(span_folder, tm
     assert cli.main(["ner", "--model", str(folder), "--input", str(tmp_path / "in.txt")]) == cli.EXIT_USAGE
     line = capsys.readouterr().err.splitlines()[-1]
     assert line.startswith(f"mluke-hf ner: error: {folder}: cannot load the model: ")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_as_input_is_read_once(span_folder, tmp_path):
+    fifo = tmp_path / "texts.fifo"
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "w", encoding="utf-8") as writer:
+            writer.write("Paris\n東京は日本の首都です。\n")
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    target = tmp_path / "out.jsonl"
+    assert cli.main(["ner", "--model", str(span_folder), "--input", str(fifo), "--output", str(target)]) == 0
+    feeder.join(60)
+    assert [record["text"] for record in read_jsonl(target)] == ["Paris", "東京は日本の首都です。"]
