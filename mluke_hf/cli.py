@@ -50,6 +50,8 @@ class Command:
     result_key: str
     plain_text: bool
     help: str
+    # Record keys that are call options of the pipeline for that record alone (a list of str each).
+    record_options: tuple[str, ...] = ()
 
 
 COMMANDS = {
@@ -61,7 +63,12 @@ COMMANDS = {
         "entity-pair-classification", ("head", "tail"), "labels", False, "relation of a head and a tail mention"
     ),
     "fill-entity": Command(
-        "entity-fill-mask", ("span",), "predictions", True, "entities that fill a masked mention (cloze)"
+        "entity-fill-mask",
+        ("span",),
+        "predictions",
+        True,
+        "entities that fill a masked mention (cloze)",
+        record_options=("candidates",),
     ),
 }
 
@@ -313,6 +320,12 @@ class InputSource:
             raise InputError(f"{where}: not valid JSON ({error.msg}, column {error.colno})") from None
         if not isinstance(record, dict) or "text" not in record:
             raise InputError(f"{where}: expected a JSON object with a 'text' key, got {line[:80]!r}")
+        for key in self.command.record_options:
+            value = record.get(key)
+            if value is not None and (
+                not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value)
+            ):
+                raise InputError(f"{where}: {key!r} must be a non-empty list of names (strings), got {value!r}")
         if self.result_key in record and not self.overwrite:
             raise InputError(
                 f"{where}: the record already has a {self.result_key!r} key, which the result would replace; pass "
@@ -500,15 +513,37 @@ def pipeline_input(record: dict, command: Command) -> dict:
 
 def run_batch(runner, batch: Sequence[tuple[int, dict]], command: Command, options: dict, name: str):
     """`(results, error)`: results of the records in order, up to the first record the pipeline refuses (then an
-    InputError with its line, else None)."""
-    inputs = [pipeline_input(record, command) for _, record in batch]
+    InputError with its line, else None). Consecutive records with the same call options run together."""
+    results: list = []
+    start = 0
+    while start < len(batch):
+        group_options = record_call_options(batch[start][1], command, options)
+        end = start + 1
+        while end < len(batch) and record_call_options(batch[end][1], command, options) == group_options:
+            end += 1
+        group_results, error = run_group(runner, batch[start:end], command, group_options, name)
+        results += group_results
+        if error is not None:
+            return results, error
+        start = end
+    return results, None
+
+
+def record_call_options(record: dict, command: Command, options: dict) -> dict:
+    """The command's options, with those a record sets for itself (fill-entity's `candidates`) in their place."""
+    own = {key: record[key] for key in command.record_options if record.get(key) is not None}
+    return {**options, **own} if own else options
+
+
+def run_group(runner, group: Sequence[tuple[int, dict]], command: Command, options: dict, name: str):
+    inputs = [pipeline_input(record, command) for _, record in group]
     try:
         return runner(inputs, **options), None
     except (ValueError, TypeError):
         pass
     # Find the record at fault; the ones before it still get their results.
     results = []
-    for (line_number, _), single in zip(batch, inputs):
+    for (line_number, _), single in zip(group, inputs):
         try:
             results.append(runner(single, **options))
         except (ValueError, TypeError) as record_error:

@@ -308,3 +308,25 @@ def test_a_named_pipe_as_input_is_read_once(span_folder, tmp_path):
     assert cli.main(["ner", "--model", str(span_folder), "--input", str(fifo), "--output", str(target)]) == 0
     feeder.join(60)
     assert [record["text"] for record in read_jsonl(target)] == ["Paris", "東京は日本の首都です。"]
+
+
+def test_fill_entity_records_may_carry_their_own_candidates(pipeline_folder, tmp_path, capsys):
+    folder = pipeline_folder("LukeForMaskedLM", entities=PIPELINE_ENTITIES)
+    cloze = "Tokyo is the capital of <mask>."
+    records = [
+        {"text": cloze, "candidates": ["Japan", "Germany"]},
+        {"text": cloze, "candidates": ["Japan", "Germany"]},
+        {"text": "<mask>は日本の首都です。", "candidates": ["Tokyo"]},
+        {"text": cloze},
+    ]
+    source = write_jsonl(tmp_path / "cloze.jsonl", records)
+    target = tmp_path / "out.jsonl"
+    arguments = ["fill-entity", "--model", str(folder), "--input", str(source), "--output", str(target)]
+    assert cli.main([*arguments, "--language", "en", "--top-k", "3"]) == 0
+    found = [{prediction["entity"] for prediction in record["predictions"]} for record in read_jsonl(target)]
+    assert found[:3] == [{"en:Japan", "en:Germany"}, {"en:Japan", "en:Germany"}, {"en:Tokyo"}]
+    assert len(found[3]) == 3  # the command's own options: no candidates, top 3 of every entity named in English
+    write_jsonl(source, [*records[:1], {"text": cloze, "candidates": "Japan, Germany"}])
+    assert cli.main([*arguments, "--language", "en"]) == cli.EXIT_USAGE
+    assert "cloze.jsonl:2: 'candidates' must be a non-empty list of names" in capsys.readouterr().err
+    assert len(read_jsonl(target)) == 1  # the line before the fault
