@@ -58,12 +58,36 @@ STATEMENT = (
 )
 
 
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="mluke-hf demo", description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", type=Path, default=Path("mluke-demo"), help="where the checkpoint is saved")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=float, default=12.0, help="fine-tuning epochs (fewer: faster, lower F1)")
-    parser.add_argument("--examples-per-language", type=int, default=2, help="held-out sentences shown per language")
+    parser.add_argument(
+        "--epochs", type=positive_float, default=12.0, help="fine-tuning epochs (fewer: faster, lower F1)"
+    )
+    parser.add_argument(
+        "--examples-per-language", type=non_negative_int, default=2, help="held-out sentences shown per language"
+    )
     return parser.parse_args(argv)
 
 

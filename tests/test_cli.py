@@ -1,4 +1,7 @@
-"""The `mluke-hf` command through `main([...])` on tiny folders: each subcommand, formats, streams, errors."""
+"""The `mluke-hf` command through `main([...])` on tiny folders: each subcommand, formats, streams, errors.
+
+The real process (exit statuses, signals, streaming through pipes) is tested in test_cli_subprocess.py.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,15 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import threading
 import types
 
 import pytest
 from fixtures_pipelines import PIPELINE_ENTITIES
+from test_cli_checkpoint_checks import FOLDER_FAULTS
 from transformers import pipeline
 
 from mluke_hf import cli
@@ -73,6 +79,7 @@ def test_console_script_stdout_is_only_jsonl(span_folder):
     completed = subprocess.run(
         [sys.executable, "-m", "mluke_hf.cli", "ner", "--model", str(span_folder)],
         input=TEXT + "\nParis\n",
+        check=False,
         capture_output=True,
         text=True,
         timeout=120,
@@ -158,8 +165,12 @@ def test_missing_files_and_bad_options_are_clear_errors(span_folder, tmp_path, c
     assert "nope.txt" in capsys.readouterr().err
     source = tmp_path / "in.txt"
     source.write_text(TEXT + "\n")
-    assert cli.main(["ner", "--model", str(span_folder), "--input", str(source), "--batch-size", "0"]) == 2
-    assert "--batch-size must be at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # argparse, with one line on stderr
+        cli.main(["ner", "--model", str(span_folder), "--input", str(source), "--batch-size", "0"])
+    assert exit_info.value.code == cli.EXIT_USAGE
+    assert capsys.readouterr().err.splitlines() == [
+        "mluke-hf ner: error: argument --batch-size: must be at least 1, got 0 (see mluke-hf ner --help)"
+    ]
     assert cli.main(["ner", "--model", str(tmp_path / "no-model"), "--input", str(source)]) == 2
     assert "no-model" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # argparse: classify-entities reads JSONL only
@@ -183,3 +194,139 @@ def test_help_lists_every_subcommand(capsys):
     help_text = capsys.readouterr().out
     for name in (*cli.COMMANDS, "demo"):
         assert name in help_text
+
+
+@pytest.mark.parametrize("fault", sorted(FOLDER_FAULTS))
+def test_every_model_folder_fault_is_status_2_before_loading(span_folder, tmp_path, capsys, fault):
+    damage, message = FOLDER_FAULTS[fault]
+    folder = shutil.copytree(span_folder, tmp_path / "model")
+    damage(folder)
+    (tmp_path / "in.txt").write_text(TEXT + "\n")
+    assert cli.main(["ner", "--model", str(folder), "--input", str(tmp_path / "in.txt")]) == cli.EXIT_USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("mluke-hf ner: error: ") and message in line
+
+
+@pytest.mark.parametrize(
+    "model, message",
+    [("./no-such-model", "./no-such-model: no such folder"), ("someone/not-downloaded", "not in the hub cache")],
+)
+def test_missing_folders_are_not_sent_to_the_hub(tmp_path, capsys, monkeypatch, model, message):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "in.txt").write_text(TEXT + "\n")
+    assert cli.main(["ner", "--model", model, "--input", "in.txt"]) == cli.EXIT_USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert message in line
+
+
+def test_a_head_that_does_not_fit_the_command_is_refused(pipeline_folder, tmp_path, capsys):
+    (tmp_path / "in.jsonl").write_text(json.dumps({"text": TEXT, "span": OBAMA}) + "\n")
+    folder = pipeline_folder("LukeForEntitySpanClassification")
+    assert cli.main(["classify-entities", "--model", str(folder), "--input", str(tmp_path / "in.jsonl")]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "is a LukeForEntitySpanClassification; this command needs an entity classification head" in line
+
+
+def test_unexpected_failures_are_status_1_with_a_traceback_only_under_debug(span_folder, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("something inside broke\nsecond line")
+
+    monkeypatch.setattr(cli, "load_runner", broken)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(TEXT + "\n"))
+    assert cli.main(["ner", "--model", str(span_folder)]) == cli.EXIT_INTERNAL_ERROR
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == "mluke-hf ner: internal error: RuntimeError: something inside broke (rerun with --debug for the traceback)"
+    assert cli.main(["ner", "--model", str(span_folder), "--debug"]) == cli.EXIT_INTERNAL_ERROR
+    assert "Traceback" in capsys.readouterr().err
+    assert cli.main(["--debug", "ner", "--model", str(span_folder)]) == cli.EXIT_INTERNAL_ERROR
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_input_is_read_in_groups_that_end_when_the_pipe_pauses():
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb", buffering=0) as handle, os.fdopen(write_end, "wb", buffering=0) as writer:
+        source = cli.InputSource(
+            cli.LineReader(handle), "<pipe>", cli.COMMANDS["ner"], "text", "utf-8", "strict", "entities", False
+        )
+        batches = source.batches(3)
+        writer.write("東京\nनई दिल्ली\n".encode())
+        assert next(batches) == [(1, {"text": "東京"}), (2, {"text": "नई दिल्ली"})]  # no wait for a third line
+        writer.write(b"a\n\nb\nc\nd\n")
+        assert next(batches) == [(3, {"text": "a"}), (5, {"text": "b"}), (6, {"text": "c"})]  # at most 3
+        writer.write(b"\xff\n")
+        writer.close()
+        assert next(batches) == [(7, {"text": "d"})]  # the line before the fault first
+        with pytest.raises(cli.InputError, match="<pipe>:8: not valid utf-8"):
+            next(batches)
+
+
+def test_encoding_options_are_checked(span_folder, tmp_path, capsys):
+    (tmp_path / "in.txt").write_text(TEXT + "\n")
+    arguments = ["ner", "--model", str(span_folder), "--input", str(tmp_path / "in.txt")]
+    assert cli.main([*arguments, "--encoding", "no-such-codec"]) == cli.EXIT_USAGE
+    assert "--encoding 'no-such-codec' is not an encoding" in capsys.readouterr().err
+    assert cli.main([*arguments, "--encoding", "utf-16"]) == cli.EXIT_USAGE
+    assert "only ASCII-compatible encodings" in capsys.readouterr().err
+
+
+def test_candidate_options_combine(tmp_path):
+    names = tmp_path / "names.txt"
+    names.write_text("Paris, Texas\n\nワシントンD.C.\n", encoding="utf-8")
+    args = cli.build_parser().parse_args(
+        ["fill-entity", "--model", "m", "--candidates", "Japan, Germany", "--candidate", "Washington, D.C.",
+         "--candidates-file", str(names)]
+    )  # fmt: skip
+    assert cli.candidate_names(args) == ["Japan", "Germany", "Washington, D.C.", "Paris, Texas", "ワシントンD.C."]
+    args = cli.build_parser().parse_args(["fill-entity", "--model", "m", "--candidates-file", str(tmp_path / "x")])
+    with pytest.raises(cli.CliError, match="--candidates-file .*x: No such file"):
+        cli.candidate_names(args)
+
+
+def test_files_found_damaged_only_while_loading_are_one_line_too(span_folder, tmp_path, capsys):
+    folder = shutil.copytree(span_folder, tmp_path / "model")
+    vocab = folder / "entity_vocab.json"
+    vocab.write_text(vocab.read_text()[:-5], encoding="utf-8")  # truncated JSON: not parsed before loading
+    (tmp_path / "in.txt").write_text("東京\n", encoding="utf-8")
+    assert cli.main(["ner", "--model", str(folder), "--input", str(tmp_path / "in.txt")]) == cli.EXIT_USAGE
+    line = capsys.readouterr().err.splitlines()[-1]
+    assert line.startswith(f"mluke-hf ner: error: {folder}: cannot load the model: ")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_as_input_is_read_once(span_folder, tmp_path):
+    fifo = tmp_path / "texts.fifo"
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "w", encoding="utf-8") as writer:
+            writer.write("Paris\n東京は日本の首都です。\n")
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    target = tmp_path / "out.jsonl"
+    assert cli.main(["ner", "--model", str(span_folder), "--input", str(fifo), "--output", str(target)]) == 0
+    feeder.join(60)
+    assert [record["text"] for record in read_jsonl(target)] == ["Paris", "東京は日本の首都です。"]
+
+
+def test_fill_entity_records_may_carry_their_own_candidates(pipeline_folder, tmp_path, capsys):
+    folder = pipeline_folder("LukeForMaskedLM", entities=PIPELINE_ENTITIES)
+    cloze = "Tokyo is the capital of <mask>."
+    records = [
+        {"text": cloze, "candidates": ["Japan", "Germany"]},
+        {"text": cloze, "candidates": ["Japan", "Germany"]},
+        {"text": "<mask>は日本の首都です。", "candidates": ["Tokyo"]},
+        {"text": cloze},
+    ]
+    source = write_jsonl(tmp_path / "cloze.jsonl", records)
+    target = tmp_path / "out.jsonl"
+    arguments = ["fill-entity", "--model", str(folder), "--input", str(source), "--output", str(target)]
+    assert cli.main([*arguments, "--language", "en", "--top-k", "3"]) == 0
+    found = [{prediction["entity"] for prediction in record["predictions"]} for record in read_jsonl(target)]
+    assert found[:3] == [{"en:Japan", "en:Germany"}, {"en:Japan", "en:Germany"}, {"en:Tokyo"}]
+    assert len(found[3]) == 3  # the command's own options: no candidates, top 3 of every entity named in English
+    write_jsonl(source, [*records[:1], {"text": cloze, "candidates": "Japan, Germany"}])
+    assert cli.main([*arguments, "--language", "en"]) == cli.EXIT_USAGE
+    assert "cloze.jsonl:2: 'candidates' must be a non-empty list of names" in capsys.readouterr().err
+    assert len(read_jsonl(target)) == 1  # the line before the fault

@@ -291,6 +291,13 @@ def check_top_k(top_k: Any) -> int | None:
     return top_k
 
 
+def check_at_most(value: int, limit: int, argument: str, what: str) -> int:
+    """`value` when it is at most `limit`, else a ValueError naming `argument` and the allowed range."""
+    if value > limit:
+        raise ValueError(f"{argument} must lie between 1 and {limit} ({what}), got {value!r}")
+    return value
+
+
 def check_threshold(threshold: Any) -> float:
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be a probability between 0 and 1, got {threshold!r}")

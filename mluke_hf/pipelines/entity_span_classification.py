@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from ..tasks.ner import OUTSIDE_LABEL, decode_greedy, encode_span_features, model_max_tokens, split_words
-from .base import EntityPipeline
+from .base import EntityPipeline, check_at_most
 
 # The recipe of the released NER model and of `mluke_hf.tasks.training.ner_features`.
 DEFAULT_MAX_MENTION_LENGTH = 16
@@ -65,6 +65,9 @@ class EntitySpanClassificationPipeline(EntityPipeline):
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                     raise ValueError(f"{name} must be a positive int, got {value!r}")
                 preprocess[name] = value
+        if max_tokens is not None:
+            limit = model_max_tokens(self.tokenizer, self.model.config)
+            check_at_most(max_tokens, limit, "max_tokens", "word tokens per window that the model's positions hold")
         postprocess = {}
         if ignore_labels is not None:
             if isinstance(ignore_labels, str) or not all(isinstance(label, str) for label in ignore_labels):

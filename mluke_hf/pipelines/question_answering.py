@@ -26,6 +26,9 @@ import numpy as np
 import torch
 from transformers.pipelines.base import Pipeline
 
+from ..tasks.ner import model_max_tokens
+from .base import check_at_most
+
 
 def _check_positive(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -112,7 +115,10 @@ class MLukeQuestionAnsweringPipeline(Pipeline):
             raise TypeError(f"question-answering got unexpected arguments {sorted(unknown)}")
         preprocess: dict[str, Any] = {}
         if max_seq_len is not None:
-            preprocess["max_seq_len"] = _check_positive(max_seq_len, "max_seq_len")
+            limit = model_max_tokens(self.tokenizer, self.model.config) + 2
+            max_seq_len = _check_positive(max_seq_len, "max_seq_len")
+            what = "tokens per window that the model's positions hold"
+            preprocess["max_seq_len"] = check_at_most(max_seq_len, limit, "max_seq_len", what)
         if doc_stride is not None:
             if isinstance(doc_stride, bool) or not isinstance(doc_stride, int) or doc_stride < 0:
                 raise ValueError(f"doc_stride must be a non-negative int, got {doc_stride!r}")
