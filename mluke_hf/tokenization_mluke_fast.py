@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import unicodedata
-from collections.abc import Mapping
 from shutil import copyfile
 from typing import Any
 
@@ -30,9 +29,9 @@ from .text.converter import (
     is_unigram_model,
     may_tie,
 )
+from .text.entity_encoding import TOKENIZER_TASK, EntityEncodingMixin, check_text_input, split_text_at_spans
 from .text.entity_vocab import load_entity_vocab, save_entity_vocab
 from .text.tensor_conversion import batch_encoding
-from .text.entity_encoding import EntityEncodingMixin, check_text_input, split_text_at_spans
 from .tokenization_mluke import MLukeTokenizer, special_token_arguments
 
 logger = logging.get_logger(__name__)
@@ -317,19 +316,20 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False, **kwargs) -> list[str]:
         """Tokens as `MLukeTokenizer.tokenize` names them: an unknown piece by its text (as SentencePiece names it)
         rather than `<unk>`. The task mode is ignored here, as `MLukeTokenizer.tokenize` (and 4.57.6) ignore it."""
-        task, self.task = self.task, None
-        try:
-            return self._tokenize_plain(text, pair, add_special_tokens, **kwargs)
-        finally:
-            self.task = task
-
-    def _tokenize_plain(self, text: str, pair: str | None, add_special_tokens: bool, **kwargs) -> list[str]:
-        encoded = self._encode_plus(text=text, text_pair=pair, add_special_tokens=add_special_tokens, **kwargs)
+        kwargs.pop("task", None)
+        encoded = self._encode_plus(
+            text=text, text_pair=pair, add_special_tokens=add_special_tokens, task=None, **kwargs
+        )
         tokens = self.convert_ids_to_tokens(encoded["input_ids"])
         if self.unk_token_id not in encoded["input_ids"] or not encoded.encodings:
             return tokens
         offsets = self._encode_plus(
-            text=text, text_pair=pair, add_special_tokens=add_special_tokens, return_offsets_mapping=True, **kwargs
+            text=text,
+            text_pair=pair,
+            add_special_tokens=add_special_tokens,
+            return_offsets_mapping=True,
+            task=None,
+            **kwargs,
         )["offset_mapping"]
         encoding = encoded.encodings[0]
         names = {}
@@ -363,8 +363,9 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
 
     # -- entry points -----------------------------------------------------------------------------------------------
 
-    def _is_plain(self, entity_spans, entity_spans_pair, entities, entities_pair) -> bool:
-        return self.task is None and all(
+    @staticmethod
+    def _is_plain(task, entity_spans, entity_spans_pair, entities, entities_pair) -> bool:
+        return task is None and all(
             argument is None for argument in (entity_spans, entity_spans_pair, entities, entities_pair)
         )
 
@@ -385,14 +386,16 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         a batch of pairs as a list of `[text, text_pair]` (what the zero-shot-classification pipeline passes).
         Entity calls also accept `return_offsets_mapping`: each token's character span in its original text,
         `<s>`/`</s>`/padding as (0, 0) and the `<ent>`/`<ent2>` markers as zero-width spans at the mention's edges.
+        `task=` (per call; default: the constructor's) works as in `MLukeTokenizer`.
         """
-        if self._is_plain(entity_spans, entity_spans_pair, entities, entities_pair):
+        task = self._resolve_task(kwargs.pop("task", TOKENIZER_TASK))
+        if self._is_plain(task, entity_spans, entity_spans_pair, entities, entities_pair):
             kwargs.pop("max_entity_length", None)
             if text_pair is None and not kwargs.get("is_split_into_words") and _is_batch_of_pairs(text):
                 text, text_pair = [pair[0] for pair in text], [pair[1] for pair in text]
             return TokenizersBackend.__call__(self, text=text, text_pair=text_pair, **kwargs)
         return EntityEncodingMixin.__call__(
-            self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, **kwargs
+            self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, task=task, **kwargs
         )
 
     def _encode_plus(
@@ -405,17 +408,18 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         entities_pair=None,
         **kwargs,
     ) -> BatchEncoding:
-        if self._is_plain(entity_spans, entity_spans_pair, entities, entities_pair):
+        task = self._resolve_task(kwargs.pop("task", TOKENIZER_TASK))
+        if self._is_plain(task, entity_spans, entity_spans_pair, entities, entities_pair):
             kwargs.pop("max_entity_length", None)
             if self.sp_model is None or any(kwargs.get(name) for name in _ALIGNMENT_ARGUMENTS):
                 return self._encode_plain(text, text_pair, **kwargs)
             return self._encode_plain_with_sentencepiece(text, text_pair, **kwargs)
         if kwargs.get("return_offsets_mapping"):
             return self._encode_entities_with_offsets(
-                text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, **kwargs
+                text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, task=task, **kwargs
             )
         return EntityEncodingMixin._encode_plus(
-            self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, **kwargs
+            self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, task=task, **kwargs
         )
 
     # -- plain path -------------------------------------------------------------------------------------------------
@@ -430,7 +434,9 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             _check_plain_input(text_pair, "text_pair", is_split_into_words)
         encoded = self._encode_plain_lean(text, text_pair, kwargs)
         if encoded is None:
-            encoded = EntityEncodingMixin._encode_plus(self, text, text_pair, None, None, None, None, **kwargs)
+            encoded = EntityEncodingMixin._encode_plus(
+                self, text, text_pair, None, None, None, None, task=None, **kwargs
+            )
         alignment_arguments = {**kwargs, "return_tensors": None}
 
         def alignment():
@@ -736,9 +742,15 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         rust = [encoding.ids for encoding in backend.encode_batch_fast(repaired, add_special_tokens=False)]
         return rust == self._sentencepiece_text_pieces(texts, split_special_tokens)
 
-    def _encode_text_pieces(self, pieces: list[str], split_special_tokens: bool | None = None) -> list[list[int]]:
-        """Word ids of each piece on its own (the backend primitive of `EntityEncodingMixin`), one Rust call."""
-        capture = getattr(self, "_offset_capture", None)
+    def _encode_text_pieces(
+        self, pieces: list[str], split_special_tokens: bool | None = None, offset_capture: dict | None = None
+    ) -> list[list[int]]:
+        """Word ids of each piece on its own (the backend primitive of `EntityEncodingMixin`), one Rust call.
+
+        With `offset_capture` (a per-call dict, see `_encode_entities_with_offsets`) the ids are stand-ins that point
+        to each token's id and character span, which are appended to `offset_capture["tokens"]`.
+        """
+        capture = offset_capture
         if capture is None and self.sp_model is not None:
             # No offsets wanted: SentencePiece itself (C++, faster than the Rust Unigram/BPE on these models, and
             # exact by construction), with MLukeTokenizer's own batching of the pieces.
@@ -762,17 +774,16 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         """Run the entity path on stand-in ids that remember each token's span, then swap the real ids back in."""
         return_tensors = kwargs.pop("return_tensors", None)
         kwargs["return_offsets_mapping"] = False
+        task = kwargs["task"]
         batched = isinstance(text, (list, tuple))
         texts = list(text) if batched else [text]
         pairs = (list(text_pair) if batched else [text_pair]) if text_pair is not None else [None] * len(texts)
-        piece_starts = self._piece_starts(texts, pairs, entity_spans, entity_spans_pair, batched)
-        self._offset_capture = {"piece_starts": piece_starts, "tokens": []}
-        try:
-            encoded = EntityEncodingMixin._encode_plus(
-                self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, **kwargs
-            )
-        finally:
-            capture, self._offset_capture = self._offset_capture, None
+        piece_starts = self._piece_starts(texts, pairs, entity_spans, entity_spans_pair, batched, task)
+        capture = {"piece_starts": piece_starts, "tokens": []}
+        encoded = EntityEncodingMixin._encode_plus(
+            self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, offset_capture=capture,
+            **kwargs,
+        )  # fmt: skip
         tokens = capture["tokens"]
 
         def real_ids(row):
@@ -810,7 +821,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             encoded["overflowing_tokens"] = [real_ids(row) for row in overflow] if batched else real_ids(overflow)
         return batch_encoding(dict(encoded), tensor_type=return_tensors, prepend_batch_axis=not batched)
 
-    def _piece_starts(self, texts, pairs, entity_spans, entity_spans_pair, batched) -> list[int]:
+    def _piece_starts(self, texts, pairs, entity_spans, entity_spans_pair, batched, task) -> list[int]:
         """Where each piece `_plan_example` cuts starts in its text, in the order the pieces reach the backend."""
         spans = entity_spans if batched else [entity_spans]
         spans_pair = entity_spans_pair if batched else [entity_spans_pair]
@@ -823,7 +834,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             ):
                 first_spans, second_spans = first_spans
             sequences = [(first, first_spans)]
-            if second is not None and self.task is None:
+            if second is not None and task is None:
                 sequences.append((second, second_spans))
             for sequence, sequence_spans in sequences:
                 if sequence_spans is None or not isinstance(sequence, str):

@@ -376,13 +376,18 @@ def saved_cases(texts: list[str]) -> list[dict]:
     return cases
 
 
-def run_case(tokenizer, case: dict):
-    """Run one case on a tokenizer; shared logic with the test (which has its own copy to stay import-free)."""
+def run_case(tokenizer, case: dict, task_per_call: dict | None = None):
+    """Run one case on a tokenizer (the tests replay the cases through this function).
+
+    `task_per_call` (`{"task": ...}`, mluke_hf only: 4.57.6 takes the task at load time) is passed to every encoding
+    and padding call of the case.
+    """
     method, args = case["method"], dict(case["args"])
+    call = task_per_call or {}
     if method == "__call__":
-        return tokenizer(**args)
+        return tokenizer(**args, **call)
     if method == "encode":
-        return tokenizer.encode(**args)
+        return tokenizer.encode(**args, **call)
     if method == "tokenize":
         return tokenizer.tokenize(args["text"])
     if method == "len":
@@ -398,7 +403,7 @@ def run_case(tokenizer, case: dict):
             "all_special_ids": sorted(set(tokenizer.all_special_ids)),
         }  # fmt: skip
     if method == "decode_of":
-        ids = tokenizer(args["text"], entity_spans=args.get("entity_spans"))["input_ids"]
+        ids = tokenizer(args["text"], entity_spans=args.get("entity_spans"), **call)["input_ids"]
         return tokenizer.decode(ids, skip_special_tokens=args["skip_special_tokens"])
     if method == "ids_to_tokens_of":
         return tokenizer.convert_ids_to_tokens(tokenizer(args["text"])["input_ids"])
@@ -410,9 +415,9 @@ def run_case(tokenizer, case: dict):
         return tokenizer.convert_ids_to_tokens(args["ids"], skip_special_tokens=args.get("skip_special_tokens", False))
     if method == "pad_list":
         spans = args.get("entity_spans") or [None] * len(args["texts"])
-        encodings = [tokenizer(text, entity_spans=span) for text, span in zip(args["texts"], spans)]
+        encodings = [tokenizer(text, entity_spans=span, **call) for text, span in zip(args["texts"], spans)]
         pad_args = {key: value for key, value in case["pad_args"].items() if value is not None}
-        return tokenizer.pad(encodings, **pad_args)
+        return tokenizer.pad(encodings, **pad_args, **call)
     if method == "pad_dict":
         return tokenizer.pad(args["encoded"])
     raise ValueError(f"unknown method {method}")

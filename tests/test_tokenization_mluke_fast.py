@@ -9,7 +9,13 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from fixtures_tokenizer import TOKENIZER_DATA, golden_case_tokenizer, load_golden_script
+from fixtures_tokenizer import (
+    TOKENIZER_DATA,
+    check_golden_case_with_task_per_call,
+    golden_case_tokenizer,
+    golden_cases_with_task,
+    load_golden_script,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -117,6 +123,17 @@ def test_fast_matches_transformers_4_57_6(name, fast_cache, tokenizer_folders, t
     assert output == case["ok"]
     for message in case["warnings"]:
         assert message in caplog.text
+
+
+@pytest.mark.parametrize("name", golden_cases_with_task(CASES))
+def test_fast_task_per_call_matches_transformers_4_57_6_task_at_load(
+    name, fast_cache, tokenizer_folders, tmp_path_factory, caplog
+):
+    from mluke_hf import MLukeTokenizerFast
+
+    check_golden_case_with_task_per_call(
+        MLukeTokenizerFast, fast_cache, tokenizer_folders, tmp_path_factory, CASES[name], SCRIPT, caplog
+    )
 
 
 RUST_PATH_CASES = [

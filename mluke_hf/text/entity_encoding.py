@@ -47,8 +47,28 @@ logger = logging.get_logger(__name__)
 
 TASKS = ("entity_classification", "entity_pair_classification", "entity_span_classification")
 
-# Keyword arguments of `__call__` that travel to the per-sequence tokenization step.
-_TOKENIZE_KWARGS = ("split_special_tokens",)
+
+class _TokenizerTask:
+    """Default of every `task=` argument: the task the tokenizer was built with (`tokenizer.task`)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<the tokenizer's task>"
+
+
+TOKENIZER_TASK = _TokenizerTask()
+
+
+def check_task(task: Any) -> str | None:
+    """A task mode must be None or one of TASKS (ValueError naming the argument otherwise)."""
+    if task is None or (isinstance(task, str) and task in TASKS):
+        return task
+    raise ValueError(f"task={task!r} is not supported: use None or one of {list(TASKS)}")
+
+# Keyword arguments of `__call__` that travel to the per-sequence tokenization step (`offset_capture`: the fast
+# class's per-call record of each token's character span).
+_TOKENIZE_KWARGS = ("split_special_tokens", "offset_capture")
 
 
 class EntitySpanOutOfRangeError(ValueError, IndexError):
@@ -98,7 +118,18 @@ def max_entity_length_for_task(task: str | None, max_entity_length: int) -> int:
         return 1
     if task == "entity_pair_classification":
         return 2
-    raise ValueError(f"task={task!r} is not supported: use None or one of {list(TASKS)}")
+    check_task(task)
+    return max_entity_length
+
+
+def check_positive_length(value: Any, argument: str, optional: bool = False) -> None:
+    """Lengths and multiples (`max_entity_length`, `pad_to_multiple_of`, ...) must be ints >= 1 (or None if optional)."""
+    if value is None and optional:
+        return
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1:
+        return
+    allowed = "an int >= 1 or None" if optional else "an int >= 1"
+    raise ValueError(f"{argument} must be {allowed}, got {value!r}")
 
 
 def check_text_input(text: Any, argument: str) -> None:
@@ -277,7 +308,7 @@ class _SequencePlan:
     position of the boundary is the number of tokens in those pieces.
     """
 
-    __slots__ = ("pieces", "span_piece_counts", "entity_spans", "entity_ids")
+    __slots__ = ("entity_ids", "entity_spans", "pieces", "span_piece_counts")
 
     def __init__(self, pieces, pieces_before, entity_spans, entity_ids):
         self.pieces = pieces
@@ -502,9 +533,37 @@ class EntityEncodingMixin:
         self.entity_pad_token_id = self.entity_vocab[entity_pad_token]
         self.entity_mask_token_id = self.entity_vocab[entity_mask_token]
         self.entity_mask2_token_id = self.entity_vocab[entity_mask2_token]
-        self.task = task
-        self.max_entity_length = max_entity_length_for_task(task, max_entity_length)
+        check_positive_length(max_entity_length, "max_entity_length")
+        self._max_entity_length_argument = max_entity_length
+        self.task = task  # also sets max_entity_length (see the property)
         self.max_mention_length = max_mention_length
+
+    @property
+    def task(self) -> str | None:
+        """The task mode of calls that pass no `task=` (each call may pass its own; see docs/tokenizer.md)."""
+        return self._default_task
+
+    @task.setter
+    def task(self, task: str | None) -> None:
+        # Kept consistent with the task, as the constructor sets them: 1 entity for entity_classification, 2 for pairs.
+        self._default_task = check_task(task)
+        self.max_entity_length = max_entity_length_for_task(task, self._max_entity_length_argument)
+
+    def _resolve_task(self, task: Any) -> str | None:
+        """The task mode of one call: its `task=` argument, or the tokenizer's default."""
+        return self._default_task if task is TOKENIZER_TASK else check_task(task)
+
+    def _max_entity_length_for(self, task: str | None) -> int:
+        """The entity budget of a call in mode `task` that passes no `max_entity_length`.
+
+        Equal to `max_entity_length` of a tokenizer built with that task: 1 / 2 for the classification tasks, else the
+        tokenizer's own budget (the constructor's argument when the tokenizer's default task forces 1 or 2).
+        """
+        if task in ("entity_classification", "entity_pair_classification"):
+            return max_entity_length_for_task(task, 0)
+        if self._default_task in ("entity_classification", "entity_pair_classification"):
+            return self._max_entity_length_argument
+        return self.max_entity_length
 
     def _warn_once(self, message: str) -> None:
         """Log a warning of this package once per tokenizer (not once per example of every batch)."""
@@ -547,14 +606,15 @@ class EntityEncodingMixin:
         return_offsets_mapping: bool = False,
         return_length: bool = False,
         verbose: bool = True,
+        task: str | None = TOKENIZER_TASK,
         **kwargs,
     ) -> BatchEncoding:
         """Encode one text (or pair) or a batch, with optional character `entity_spans` and entity names.
 
         `entity_spans` are `(start, end)` character offsets (end exclusive); `entities` are entity names
-        (`"lang:title"`, unknown names map to `[UNK]`); spans without names get `[MASK]`. With a `task` set in the
-        constructor the entity sequence is built from the spans alone (see docs/tokenizer.md). A batch of pairs may
-        also come as `text=[(text, text_pair), ...]`, as transformers' other tokenizers take it.
+        (`"lang:title"`, unknown names map to `[UNK]`); spans without names get `[MASK]`. With a `task` (this call's
+        `task=`, else the constructor's) the entity sequence is built from the spans alone (see docs/tokenizer.md).
+        A batch of pairs may also come as `text=[(text, text_pair), ...]`, as transformers' other tokenizers take it.
         """
         pairs = split_batch_of_pairs(text) if text_pair is None else None
         if pairs is not None:
@@ -594,6 +654,7 @@ class EntityEncodingMixin:
             return_offsets_mapping=return_offsets_mapping,
             return_length=return_length,
             verbose=verbose,
+            task=task,
             **kwargs,
         )
 
@@ -652,6 +713,7 @@ class EntityEncodingMixin:
         return_offsets_mapping: bool = False,
         return_length: bool = False,
         verbose: bool = True,
+        task: str | None = TOKENIZER_TASK,
         **kwargs,
     ) -> BatchEncoding:
         common = {
@@ -672,6 +734,7 @@ class EntityEncodingMixin:
             "return_offsets_mapping": return_offsets_mapping,
             "return_length": return_length,
             "verbose": verbose,
+            "task": task,
             **kwargs,
         }
         if isinstance(text, (list, tuple)):
@@ -769,8 +832,8 @@ class EntityEncodingMixin:
         pieces, pieces_before = split_text_at_spans(text, entity_spans, boundaries)
         return _SequencePlan(pieces, pieces_before, entity_spans, entity_ids)
 
-    def _plan_example(self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair):
-        if self.task is None:
+    def _plan_example(self, task, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair):
+        if task is None:
             first = self._plan_sequence(text, entity_spans, entities, "entity_spans", "entities")
             second = None
             if text_pair is None and (entity_spans_pair is not None or entities_pair is not None):
@@ -780,27 +843,25 @@ class EntityEncodingMixin:
                 second = self._plan_sequence(text_pair, entity_spans_pair, entities_pair, "entity_spans_pair",
                                              "entities_pair")  # fmt: skip
             return first, second
-        if self.task not in TASKS:
-            raise ValueError(f"task={self.task!r} is not supported: use None or one of {list(TASKS)}")
         # Task modes build the entity sequence from the spans alone; entities and pair spans are ignored.
-        check_task_spans(self.task, entity_spans)
+        check_task_spans(task, entity_spans)
         boundaries = checked_span_boundaries(text, entity_spans, "entity_spans")
-        if self.task == "entity_pair_classification":
+        if task == "entity_pair_classification":
             entity_ids = [self.entity_mask_token_id, self.entity_mask2_token_id]
         else:
             entity_ids = [self.entity_mask_token_id] * len(entity_spans)
         pieces, pieces_before = split_text_at_spans(text, entity_spans, boundaries)
         if text_pair is not None:
             # The reference drops text_pair in task modes; keep its output but say so.
-            self._warn_once(f"text_pair is ignored when task={self.task!r}: encode the second text separately")
+            self._warn_once(f"text_pair is ignored when task={task!r}: encode the second text separately")
         return _SequencePlan(pieces, pieces_before, entity_spans, entity_ids), None
 
-    def _apply_task_markers(self, ids: list[int], token_spans: list[tuple[int, int]]):
+    def _apply_task_markers(self, task: str | None, ids: list[int], token_spans: list[tuple[int, int]]):
         """Insert `<ent>` (and `<ent2>`) around the mentions; shift the token spans to cover the markers."""
-        if self.task == "entity_classification":
+        if task == "entity_classification":
             (start, end), = token_spans
             return insert_entity_markers(ids, (start, end), self.entity_token_1_id), [(start, end + 2)]
-        if self.task == "entity_pair_classification":
+        if task == "entity_pair_classification":
             head, tail = token_spans
             if head[0] < tail[0]:
                 # Insert the later mention first so the earlier span's indices stay valid.
@@ -814,11 +875,12 @@ class EntityEncodingMixin:
 
     def _encode_unpadded(self, examples, tokenize_kwargs, options) -> list[dict]:
         """Plan every example, encode all pieces of the batch in one backend call, build each unpadded encoding."""
-        plans = [self._plan_example(*example) for example in examples]
+        task = options["task"]
+        plans = [self._plan_example(task, *example) for example in examples]
         pieces = list(itertools.chain.from_iterable(part.pieces for plan in plans for part in plan if part is not None))
         piece_ids = self._encode_text_pieces(pieces, **tokenize_kwargs) if pieces else []
         simple = self._simple_layout_applies(options)
-        max_entity_length = options["max_entity_length"] or self.max_entity_length
+        max_entity_length = options["max_entity_length"] or self._max_entity_length_for(task)
         encodings = []
         cursor = 0
         for first_plan, second_plan in plans:
@@ -835,8 +897,8 @@ class EntityEncodingMixin:
                 second_ids, second_spans = second_plan.assemble(piece_ids[cursor : cursor + len(second_plan.pieces)])
                 second_entity_ids = second_plan.entity_ids
                 cursor += len(second_plan.pieces)
-            if self.task in ("entity_classification", "entity_pair_classification"):
-                first_ids, first_spans = self._apply_task_markers(first_ids, first_spans)
+            if task in ("entity_classification", "entity_pair_classification"):
+                first_ids, first_spans = self._apply_task_markers(task, first_ids, first_spans)
             encodings.append(
                 self._prepare_entity_encoding(
                     first_ids, second_ids, first_plan.entity_ids, second_entity_ids, first_spans, second_spans, **options
@@ -854,7 +916,7 @@ class EntityEncodingMixin:
             and not return_token_type_ids
             and not options["return_overflowing_tokens"]
             and not options["return_special_tokens_mask"]
-            and self.task in (None, "entity_span_classification")
+            and options["task"] in (None, "entity_span_classification")
         )
 
     def _encode_simple_layout(self, plan: _SequencePlan, piece_ids, max_entity_length: int, options) -> dict | None:
@@ -879,7 +941,7 @@ class EntityEncodingMixin:
             encoded["entity_position_ids"] = _position_rows(
                 list(range(len(ids))), starts, ends, self.max_mention_length
             )
-            if self.task == "entity_span_classification":
+            if options["task"] == "entity_span_classification":
                 encoded["entity_start_positions"] = starts
                 encoded["entity_end_positions"] = list(map((-1).__add__, ends))
         encoded["_max_entity_length"] = max_entity_length
@@ -913,8 +975,12 @@ class EntityEncodingMixin:
         return_offsets_mapping: bool = False,
         return_length: bool = False,
         verbose: bool = True,
+        task: str | None = TOKENIZER_TASK,
         **kwargs,
     ) -> BatchEncoding:
+        task = self._resolve_task(task)
+        check_positive_length(max_entity_length, "max_entity_length", optional=True)
+        check_positive_length(pad_to_multiple_of, "pad_to_multiple_of", optional=True)
         if return_offsets_mapping and not self._supports_offsets_mapping:
             raise NotImplementedError(
                 "return_offsets_mapping is not available with the Python (slow) MLukeTokenizer; "
@@ -936,6 +1002,7 @@ class EntityEncodingMixin:
             "return_special_tokens_mask": return_special_tokens_mask,
             "verbose": verbose,
             "cls_sep_ids": (self.cls_token_id, self.sep_token_id) if add_special_tokens else None,
+            "task": task,
         }
         encodings = self._encode_unpadded(examples, tokenize_kwargs, options)
         if not batched:
@@ -950,6 +1017,7 @@ class EntityEncodingMixin:
                     pad_to_multiple_of=pad_to_multiple_of,
                     padding_side=padding_side,
                     return_attention_mask=return_attention_mask,
+                    task=task,
                 )
             encoded = dict(encoded)
             if return_length:
@@ -970,6 +1038,7 @@ class EntityEncodingMixin:
             pad_to_multiple_of=pad_to_multiple_of,
             padding_side=padding_side,
             return_attention_mask=return_attention_mask,
+            task=task,
         )
         return batch_encoding(batch_outputs, tensor_type=return_tensors)
 
@@ -1003,9 +1072,13 @@ class EntityEncodingMixin:
         return_length: bool = False,
         verbose: bool = True,
         prepend_batch_axis: bool = False,
+        task: str | None = TOKENIZER_TASK,
         **kwargs,
     ) -> BatchEncoding:
         """Add special tokens, truncate words then entities, build entity positions, pad; from ids and token spans."""
+        task = self._resolve_task(task)
+        check_positive_length(max_entity_length, "max_entity_length", optional=True)
+        check_positive_length(pad_to_multiple_of, "pad_to_multiple_of", optional=True)
         padding_strategy, truncation_strategy, max_length, _ = self._get_padding_truncation_strategies(
             padding=padding,
             truncation=truncation,
@@ -1030,6 +1103,7 @@ class EntityEncodingMixin:
             return_overflowing_tokens=return_overflowing_tokens,
             return_special_tokens_mask=return_special_tokens_mask,
             verbose=verbose,
+            task=task,
         )
         resolved_max_entity_length = encoded.pop("_max_entity_length")
         if padding_strategy != PaddingStrategy.DO_NOT_PAD or self._resolve_attention_mask(return_attention_mask):
@@ -1042,6 +1116,7 @@ class EntityEncodingMixin:
                     pad_to_multiple_of=pad_to_multiple_of,
                     padding_side=padding_side,
                     return_attention_mask=return_attention_mask,
+                    task=task,
                 )
             )
         if return_length:
@@ -1065,6 +1140,7 @@ class EntityEncodingMixin:
         return_overflowing_tokens: bool,
         return_special_tokens_mask: bool,
         verbose: bool,
+        task: str | None,
         cls_sep_ids: tuple[int, int] | None = None,
     ) -> dict:
         """The unpadded encoding of one example as a dict (plus `_max_entity_length`, the budget padding uses).
@@ -1116,7 +1192,7 @@ class EntityEncodingMixin:
                 encoded["special_tokens_mask"] = [0] * len(sequence)
 
         if not max_entity_length:
-            max_entity_length = self.max_entity_length
+            max_entity_length = self._max_entity_length_for(task)
         encoded["_max_entity_length"] = max_entity_length
         if entity_ids is not None:
             self._add_entity_fields(
@@ -1134,6 +1210,7 @@ class EntityEncodingMixin:
                 stride,
                 return_token_type_ids,
                 return_overflowing_tokens,
+                task,
             )
         self._eventual_warn_about_too_long_sequence(encoded["input_ids"], max_length, verbose)
         return encoded
@@ -1154,6 +1231,7 @@ class EntityEncodingMixin:
         stride,
         return_token_type_ids,
         return_overflowing_tokens,
+        task,
     ) -> None:
         # Entities whose mention lost tokens to word truncation are dropped (the spans index the kept ids).
         kept_ids, kept_spans = _entities_inside(entity_ids, token_spans, len(ids))
@@ -1207,7 +1285,7 @@ class EntityEncodingMixin:
                 starts += span_starts
                 ends += span_ends
         encoded["entity_position_ids"] = position_rows
-        if self.task == "entity_span_classification":
+        if task == "entity_span_classification":
             encoded["entity_start_positions"] = starts
             encoded["entity_end_positions"] = ends
         if return_token_type_ids:
@@ -1239,12 +1317,17 @@ class EntityEncodingMixin:
         return_attention_mask: bool | None = None,
         return_tensors: str | TensorType | None = None,
         verbose: bool = True,
+        task: str | None = TOKENIZER_TASK,
     ) -> BatchEncoding:
         """Pad one encoding or a batch (a dict of lists, or a list of encodings as a DataLoader collate_fn gives).
 
         Word fields pad with `<pad>` (mask 0), entity_ids with the `[PAD]` entity, entity_position_ids rows with -1,
-        entity masks with 0, span start/end positions with 0. Tensors in give tensors out.
+        entity masks with 0, span start/end positions with 0: each field present is padded, whatever task encoded it.
+        `task` only sets the default `max_entity_length` of `padding="max_length"` (1 / 2 for the classification
+        tasks). Tensors in give tensors out.
         """
+        check_positive_length(max_entity_length, "max_entity_length", optional=True)
+        check_positive_length(pad_to_multiple_of, "pad_to_multiple_of", optional=True)
         if isinstance(encoded_inputs, (list, tuple)) and len(encoded_inputs) > 0 and isinstance(
             encoded_inputs[0], Mapping
         ):
@@ -1285,7 +1368,7 @@ class EntityEncodingMixin:
             padding=padding, max_length=max_length, verbose=verbose
         )
         if max_entity_length is None:
-            max_entity_length = self.max_entity_length
+            max_entity_length = self._max_entity_length_for(self._resolve_task(task))
 
         if required_input and not isinstance(required_input[0], (list, tuple)):
             padded = self._pad(
@@ -1384,7 +1467,7 @@ class EntityEncodingMixin:
                 rows = [list(empty_row) for _ in range(entity_difference)]
                 current = encoded_inputs["entity_position_ids"]
                 encoded_inputs["entity_position_ids"] = current + rows if padding_side == "right" else rows + current
-            if self.task == "entity_span_classification":
-                extend("entity_start_positions", 0, entity_difference)
-                extend("entity_end_positions", 0, entity_difference)
+            for key in ("entity_start_positions", "entity_end_positions"):
+                if key in encoded_inputs:
+                    extend(key, 0, entity_difference)
         return encoded_inputs

@@ -1,0 +1,126 @@
+"""`task=` per call on both tokenizer classes: equal to a tokenizer loaded with that task, never changing the tokenizer.
+
+The golden suite replays every case transformers 4.57.6 recorded with a task set at load time with the task passed
+per call instead (tests/test_tokenization_mluke_golden.py, tests/test_tokenization_mluke_fast.py); here the other
+entry points (batches, `encode_plus`, `batch_encode_plus`, `prepare_for_model`, `pad`) and the defaults.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+TEXT = "Angela Merkel besuchte Tokio und 東京タワー, dann กรุงเทพ."
+SPANS = {
+    "entity_classification": [(0, 13)],
+    "entity_pair_classification": [(23, 28), (0, 13)],
+    "entity_span_classification": [(0, 6), (7, 13), (23, 28), (33, 38), (45, 52)],
+}
+TASKS = list(SPANS)
+
+
+@pytest.fixture(scope="module", params=["MLukeTokenizer", "MLukeTokenizerFast"])
+def loaded(request, tokenizer_folders):
+    """(class, folder, tokenizer without a task, {task: tokenizer loaded with that task})."""
+    import mluke_hf
+
+    klass = getattr(mluke_hf, request.param)
+    folder = tokenizer_folders["unigram-full-base"]
+    with_task = {task: klass.from_pretrained(folder, task=task) for task in TASKS}
+    return klass, folder, klass.from_pretrained(folder), with_task
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_call_with_task_equals_tokenizer_loaded_with_it(loaded, task, caplog):
+    _, _, tokenizer, with_task = loaded
+    with caplog.at_level(logging.WARNING):
+        ours = tokenizer(TEXT, entity_spans=SPANS[task], task=task)
+    assert "not recognized" not in caplog.text
+    assert dict(ours) == dict(with_task[task](TEXT, entity_spans=SPANS[task]))
+    assert tokenizer.task is None and tokenizer.max_entity_length == 32
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_batches_and_old_entry_points_take_the_task(loaded, task):
+    _, _, tokenizer, with_task = loaded
+    reference = with_task[task]
+    texts = [TEXT, TEXT[:29] + " Москва."]
+    spans = [SPANS[task], SPANS[task][:1] if task != "entity_pair_classification" else SPANS[task]]
+    options = {"padding": "max_length", "max_length": 48, "truncation": True, "return_tensors": "pt"}
+    batch = tokenizer(texts, entity_spans=spans, task=task, **options)
+    expected = reference(texts, entity_spans=spans, **options)
+    assert batch.keys() == expected.keys()
+    assert all(batch[key].tolist() == expected[key].tolist() for key in expected)
+    assert dict(tokenizer.encode_plus(TEXT, entity_spans=SPANS[task], task=task)) == dict(
+        reference.encode_plus(TEXT, entity_spans=SPANS[task])
+    )
+    old_batch = tokenizer.batch_encode_plus(texts, batch_entity_spans_or_entity_spans_pairs=spans, task=task)
+    assert dict(old_batch) == dict(reference.batch_encode_plus(texts, batch_entity_spans_or_entity_spans_pairs=spans))
+
+
+def test_padding_to_max_length_uses_the_task_budget(loaded):
+    """The pair task pads entities to 2 (not the tokenizer's 32), the single-entity task to 1."""
+    _, _, tokenizer, _ = loaded
+    for task, budget in (("entity_pair_classification", 2), ("entity_classification", 1)):
+        encoded = tokenizer(TEXT, entity_spans=SPANS[task], task=task, padding="max_length", max_length=64)
+        assert len(encoded["entity_ids"]) == budget
+        padded = tokenizer.pad([tokenizer(TEXT, entity_spans=SPANS[task], task=task)], padding="max_length",
+                               max_length=64, task=task)  # fmt: skip
+        assert len(padded["entity_ids"][0]) == budget
+
+
+def test_task_none_per_call_overrides_the_loaded_task(loaded):
+    _, _, tokenizer, with_task = loaded
+    span_tokenizer = with_task["entity_span_classification"]
+    plain = span_tokenizer(TEXT, entity_spans=SPANS["entity_span_classification"], task=None)
+    assert "entity_start_positions" not in plain
+    assert dict(plain) == dict(tokenizer(TEXT, entity_spans=SPANS["entity_span_classification"]))
+    assert span_tokenizer.task == "entity_span_classification"
+
+
+def test_prepare_for_model_takes_the_task(loaded):
+    _, _, tokenizer, with_task = loaded
+    ids = tokenizer(TEXT, add_special_tokens=False)["input_ids"]
+    arguments = {"entity_ids": [2, 2], "entity_token_spans": [(0, 2), (3, 5)]}
+    ours = tokenizer.prepare_for_model(ids, task="entity_span_classification", **arguments)
+    expected = with_task["entity_span_classification"].prepare_for_model(ids, **arguments)
+    assert dict(ours) == dict(expected)
+    assert "entity_start_positions" in ours
+
+
+@pytest.mark.parametrize("task", ["ner", "", 3, "Entity_Classification"])
+def test_unknown_task_per_call_names_the_choices(loaded, task):
+    _, _, tokenizer, _ = loaded
+    with pytest.raises(ValueError, match="is not supported: use None or one of"):
+        tokenizer(TEXT, entity_spans=[(0, 6)], task=task)
+    assert tokenizer.task is None
+
+
+def test_assigning_task_changes_the_default_and_its_entity_budget(loaded):
+    klass, folder, _, with_task = loaded
+    tokenizer = klass.from_pretrained(folder)
+    tokenizer.task = "entity_pair_classification"
+    assert tokenizer.max_entity_length == 2
+    spans = SPANS["entity_pair_classification"]
+    assert dict(tokenizer(TEXT, entity_spans=spans)) == dict(
+        with_task["entity_pair_classification"](TEXT, entity_spans=spans)
+    )
+    tokenizer.task = None
+    assert tokenizer.max_entity_length == 32
+    with pytest.raises(ValueError, match="is not supported"):
+        tokenizer.task = "relation"
+
+
+def test_readme_quickstart_call(tokenizer_folders):
+    """The README's `tokenizer(text, entity_spans=[(0, 9)], task="entity_classification", return_tensors="pt")`."""
+    from transformers import AutoTokenizer
+
+    import mluke_hf  # noqa: F401
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_folders["unigram-full-base"])
+    text = "ISO 639-3 uses the code fas for the dialects spoken across Iran and アフガニスタン (Afghanistan)."
+    inputs = tokenizer(text, entity_spans=[(0, 9)], task="entity_classification", return_tensors="pt")
+    marker = tokenizer.convert_tokens_to_ids("<ent>")
+    assert inputs["input_ids"][0].tolist().count(marker) == 2
+    assert inputs["entity_ids"].tolist() == [[tokenizer.entity_mask_token_id]]
