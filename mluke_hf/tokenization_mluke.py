@@ -23,8 +23,8 @@ from transformers.tokenization_utils_base import AddedToken
 from transformers.utils import logging
 
 from .text.converter import fairseq_sentencepiece_processor
-from .text.entity_vocab import load_entity_vocab, save_entity_vocab
 from .text.entity_encoding import EntityEncodingMixin
+from .text.entity_vocab import load_entity_vocab, save_entity_vocab
 
 logger = logging.get_logger(__name__)
 
@@ -269,11 +269,14 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
     def _added_token_regex(self):
         contents = sorted(self._added_tokens_encoder, key=len, reverse=True)
         key = tuple(contents)
-        if self._added_token_pattern is None or self._added_token_pattern[0] != key:
+        cached = self._added_token_pattern  # read once: another thread may swap in a newer pair meanwhile
+        if cached is None or cached[0] != key:
             # Longest first: at each position the regex then takes the longest added token, as transformers' Trie.
             pattern = re.compile("(" + "|".join(map(re.escape, contents)) + ")") if contents else None
-            self._added_token_pattern = (key, pattern)
-        return self._added_token_pattern[1]
+            # One atomic swap of an immutable pair, computed from `key` alone: concurrent rebuilds store equal pairs.
+            cached = (key, pattern)
+            self._added_token_pattern = cached
+        return cached[1]
 
     def _split_on_added_tokens(self, texts: list[str], pattern) -> list[list[tuple[str, bool]]]:
         """Cut each text around added tokens like transformers' slow `tokenize` (with lstrip/rstrip/single_word):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import unicodedata
 from shutil import copyfile
 from typing import Any
@@ -244,6 +245,10 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
                 f"got vocab_file={vocab_file!r}, tokenizer_file={tokenizer_file!r}"
             )
         self._tokenizer = backend
+        # The Rust backend holds per-call settings (truncation, padding, encode_special_tokens) that each call sets
+        # before encoding: calls that use it take this lock, so threads sharing the tokenizer never see another
+        # call's settings (nor "Already borrowed" from the Rust side).
+        self._backend_lock = threading.RLock()
         self.vocab_file = vocab_file
         self.entity_vocab_file = entity_vocab_file
         self.sp_model_kwargs = {} if sp_model_kwargs is None else sp_model_kwargs
@@ -302,8 +307,10 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     _decode = MLukeTokenizer._decode
 
     def _add_tokens(self, new_tokens: list[str | AddedToken], special_tokens: bool = False) -> int:
-        self.__dict__["_added_tokens_version"] = self.__dict__.get("_added_tokens_version", 0) + 1
-        return super()._add_tokens([_raw_text_token(token, special_tokens) for token in new_tokens], special_tokens)
+        with self._backend_lock:
+            self.__dict__["_added_tokens_version"] = self.__dict__.get("_added_tokens_version", 0) + 1
+            tokens = [_raw_text_token(token, special_tokens) for token in new_tokens]
+            return super()._add_tokens(tokens, special_tokens)
 
     def convert_ids_to_tokens(self, ids: int | list[int], skip_special_tokens: bool = False) -> str | list[str]:
         """As the backend's, but an id outside the vocabulary raises IndexError (as `MLukeTokenizer`)."""
@@ -447,6 +454,10 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     def _encode_plain(self, text, text_pair=None, **kwargs) -> BatchEncoding:
         """The Rust backend's encoding; clusters SentencePiece normalises differently are rewritten first and
         offsets are mapped back to the caller's text (see `GraphemeRepair`), without leading whitespace."""
+        with self._backend_lock:
+            return self._encode_plain_locked(text, text_pair, **kwargs)
+
+    def _encode_plain_locked(self, text, text_pair=None, **kwargs) -> BatchEncoding:
         is_split_into_words = kwargs.get("is_split_into_words", False)
         _check_plain_input(text, "text", is_split_into_words)
         if text_pair is not None:
@@ -477,12 +488,12 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             kwargs.get("split_special_tokens"),
         )
         if backend is not self._tokenizer:
-            # A text where unigram segmentations can tie: SentencePiece itself segments this call.
-            original, self._tokenizer = self._tokenizer, backend
-            try:
-                return self._encode_plain_on_backend(text, text_pair, texts, pairs, regions, **kwargs)
-            finally:
-                self._tokenizer = original
+            # A text where unigram segmentations can tie: SentencePiece itself segments this call, through a view of
+            # this tokenizer on that backend (this tokenizer itself is left as it is).
+            view = object.__new__(type(self))
+            view.__dict__.update(self.__dict__)
+            view.__dict__["_tokenizer"] = backend
+            return view._encode_plain_on_backend(text, text_pair, texts, pairs, regions, **kwargs)
         return self._encode_plain_on_backend(text, text_pair, texts, pairs, regions, **kwargs)
 
     def _encode_plain_on_backend(self, text, text_pair, texts, pairs, regions, **kwargs) -> BatchEncoding:
@@ -657,6 +668,11 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     # -- entity path ------------------------------------------------------------------------------------------------
 
     def _backend_encode_pieces(self, pieces: list[str], split_special_tokens: bool | None, with_offsets: bool):
+        """Ids (and, with `with_offsets`, character offsets within each piece) of each piece on the Rust backend."""
+        with self._backend_lock:
+            return self._backend_encode_pieces_locked(pieces, split_special_tokens, with_offsets)
+
+    def _backend_encode_pieces_locked(self, pieces: list[str], split_special_tokens: bool | None, with_offsets: bool):
         if split_special_tokens is None:
             split_special_tokens = self.split_special_tokens
         backend = self._tokenizer
@@ -911,9 +927,13 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         key = (self._tokenizer.get_vocab_size(with_added_tokens=True), self.__dict__.get("_added_tokens_version", 0))
         cached = self.__dict__.get("_added_maps_cache")
         if cached is None or cached[0] != key:
-            decoder = dict(sorted(self._tokenizer.get_added_tokens_decoder().items()))
-            cached = (key, {token.content: index for index, token in decoder.items()}, decoder)
-            self.__dict__["_added_maps_cache"] = cached
+            # Rebuilt under a lock, then swapped in whole: readers see the old maps or the new ones, never a mix.
+            with self.__dict__.setdefault("_added_maps_lock", threading.Lock()):
+                cached = self.__dict__.get("_added_maps_cache")
+                if cached is None or cached[0] != key:
+                    decoder = dict(sorted(self._tokenizer.get_added_tokens_decoder().items()))
+                    cached = (key, {token.content: index for index, token in decoder.items()}, decoder)
+                    self.__dict__["_added_maps_cache"] = cached
         return cached[1], cached[2]
 
     # SentencePiece path of the entity encoding (no offsets): MLukeTokenizer's own, on this class's added tokens.
@@ -929,10 +949,14 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         state = self.__dict__.copy()
         # SentencePiece processors and Rust normalisers are rebuilt from vocab_file.
         state.update(sp_model=None, _fairseq_sp_model=None, _exact_backend=None, _grapheme_repair=None)
+        state.pop("_backend_lock", None)
+        state.pop("_added_maps_lock", None)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self._backend_lock = threading.RLock()
+        self._added_maps_lock = threading.Lock()
         self.sp_model, self._fairseq_sp_model = self._load_sentencepiece()
         if self.sp_model is not None:
             self._grapheme_repair = GraphemeRepair.from_model_file(self.vocab_file)
