@@ -124,3 +124,45 @@ def test_readme_quickstart_call(tokenizer_folders):
     marker = tokenizer.convert_tokens_to_ids("<ent>")
     assert inputs["input_ids"][0].tolist().count(marker) == 2
     assert inputs["entity_ids"].tolist() == [[tokenizer.entity_mask_token_id]]
+
+
+# -- pad() by the fields present --------------------------------------------------------------------------------------
+
+
+def test_pad_pads_features_of_any_task_by_their_fields(loaded):
+    """Span-task features (with start/end positions) pad on a tokenizer loaded without that task, and vice versa."""
+    _, _, tokenizer, with_task = loaded
+    span_features = [
+        dict(tokenizer(TEXT[: 13 + 10 * index], entity_spans=SPANS["entity_span_classification"][: index + 1],
+                       task="entity_span_classification"))
+        for index in range(2)
+    ]  # fmt: skip
+    for padder in (tokenizer, with_task["entity_classification"]):
+        padded = padder.pad(span_features, return_tensors="pt")
+        assert padded["entity_start_positions"].shape == padded["entity_ids"].shape == (2, 2)
+        assert padded["entity_end_positions"][0].tolist()[1] == 0
+        assert padded["entity_attention_mask"][0].tolist() == [1, 0]
+        assert padded["entity_position_ids"][0, 1].tolist() == [-1] * tokenizer.max_mention_length
+    plain_features = [
+        dict(tokenizer(TEXT, entity_spans=SPANS["entity_pair_classification"])),
+        dict(tokenizer(TEXT[:20], entity_spans=[(0, 6)])),
+    ]
+    plain = with_task["entity_span_classification"].pad(plain_features)
+    assert "entity_start_positions" not in plain
+    assert plain["entity_ids"][1] == [tokenizer.entity_mask_token_id, tokenizer.entity_pad_token_id]
+
+
+def test_collator_pads_entity_fields_as_pad_does(loaded):
+    """One padding module: MLukeDataCollator and tokenizer.pad() give the same entity (and word) fields."""
+    from mluke_hf import MLukeDataCollator
+
+    _, _, tokenizer, _ = loaded
+    features = [
+        dict(tokenizer(text, entity_spans=spans, task="entity_span_classification"))
+        for text, spans in ((TEXT, SPANS["entity_span_classification"]), (TEXT[:29], [(0, 6), (23, 28)]))
+    ]
+    collated = MLukeDataCollator(tokenizer=tokenizer)([dict(feature) for feature in features])
+    padded = tokenizer.pad(features, return_tensors="pt")
+    assert collated.keys() == padded.keys()
+    for key in collated:
+        assert collated[key].tolist() == padded[key].tolist(), key

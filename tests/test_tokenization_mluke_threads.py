@@ -72,10 +72,10 @@ def tokenizer_calls(tokenizer) -> list:
         lambda: tokenizer(TEXT, entity_spans=[TOKYO], task="entity_classification", return_tensors="pt"),
         lambda: tokenizer(
             TEXT, entity_spans=[TOKYO, OBAMA], task="entity_pair_classification", padding="max_length", max_length=32
-        ),  # fmt: skip
+        ),
         lambda: tokenizer(
             [TEXT, TEXT], entity_spans=[spans, spans[:1]], task="entity_span_classification", padding=True
-        ),  # fmt: skip
+        ),
         lambda: tokenizer(TEXT, entity_spans=spans, entities=["en:Barack Obama", "[MASK]", "en:Tokyo"]),
         lambda: tokenizer(TEXTS[1], text_pair=TEXTS[2], truncation="only_second", max_length=16),
         lambda: tokenizer.tokenize(TEXTS[3]),

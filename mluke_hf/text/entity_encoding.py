@@ -39,6 +39,7 @@ import numpy as np
 from transformers.tokenization_utils_base import BatchEncoding, PaddingStrategy, TensorType, TruncationStrategy
 from transformers.utils import is_torch_tensor, logging
 
+from .entity_padding import pad_entity_fields, pad_row, round_up, word_fill
 from .tensor_conversion import batch_encoding
 
 logger = logging.get_logger(__name__)
@@ -481,12 +482,6 @@ def _to_python(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-def _round_up(length: int | None, multiple: int | None) -> int | None:
-    if length is not None and multiple is not None and length % multiple != 0:
-        return (length // multiple + 1) * multiple
-    return length
 
 
 class EntityEncodingMixin:
@@ -1403,9 +1398,9 @@ class EntityEncodingMixin:
             max_length = len(encoded_inputs["input_ids"])
             if has_entities:
                 max_entity_length = len(encoded_inputs["entity_ids"])
-        max_length = _round_up(max_length, pad_to_multiple_of)
+        max_length = round_up(max_length, pad_to_multiple_of)
         if has_entities:
-            max_entity_length = _round_up(max_entity_length, pad_to_multiple_of)
+            max_entity_length = round_up(max_entity_length, pad_to_multiple_of)
         needs_padding = padding_strategy != PaddingStrategy.DO_NOT_PAD and (
             len(encoded_inputs["input_ids"]) != max_length
             or (has_entities and len(encoded_inputs["entity_ids"]) != max_entity_length)
@@ -1420,35 +1415,14 @@ class EntityEncodingMixin:
         padding_side = padding_side if padding_side is not None else self.padding_side
         if padding_side not in ("left", "right"):
             raise ValueError(f"padding_side must be 'left' or 'right', got {padding_side!r}")
-        difference = max_length - len(encoded_inputs["input_ids"])
-        entity_difference = max_entity_length - len(encoded_inputs["entity_ids"]) if has_entities else 0
-
-        def extend(key: str, fill, count: int) -> None:
-            padding_values = [fill] * count if count > 0 else []
-            if padding_side == "right":
-                encoded_inputs[key] = encoded_inputs[key] + padding_values
-            else:
-                encoded_inputs[key] = padding_values + encoded_inputs[key]
-
-        if return_attention_mask:
-            extend("attention_mask", 0, difference)
-            if has_entities:
-                extend("entity_attention_mask", 0, entity_difference)
-        if "token_type_ids" in encoded_inputs:
-            extend("token_type_ids", 0, difference)
-            if has_entities and "entity_token_type_ids" in encoded_inputs:
-                extend("entity_token_type_ids", 0, entity_difference)
-        if "special_tokens_mask" in encoded_inputs:
-            extend("special_tokens_mask", 1, difference)
-        extend("input_ids", self.pad_token_id, difference)
+        # Every field present is padded (see mluke_hf.text.entity_padding), whatever task encoded the example.
+        for key in ("input_ids", "attention_mask", "token_type_ids", "special_tokens_mask"):
+            if key in encoded_inputs:
+                encoded_inputs[key] = pad_row(
+                    encoded_inputs[key], max_length, word_fill(key, self.pad_token_id), padding_side
+                )
         if has_entities:
-            extend("entity_ids", self.entity_pad_token_id, entity_difference)
-            empty_row = [-1] * self.max_mention_length
-            if entity_difference > 0:
-                rows = [list(empty_row) for _ in range(entity_difference)]
-                current = encoded_inputs["entity_position_ids"]
-                encoded_inputs["entity_position_ids"] = current + rows if padding_side == "right" else rows + current
-            for key in ("entity_start_positions", "entity_end_positions"):
-                if key in encoded_inputs:
-                    extend(key, 0, entity_difference)
+            pad_entity_fields(
+                encoded_inputs, max_entity_length, self.entity_pad_token_id, self.max_mention_length, padding_side
+            )
         return encoded_inputs
