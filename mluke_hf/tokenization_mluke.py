@@ -187,6 +187,8 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         )
         # Saved to tokenizer_config.json like the released files, but never handed to transformers as word tokens.
         self.init_kwargs.update(entity_names)
+        # Complete: `type(tokenizer)(**tokenizer.init_kwargs)` rebuilds it (as train_new_from_iterator does).
+        self.init_kwargs.update(vocab_file=vocab_file, entity_vocab_file=entity_vocab_file)
         # transformers 5 registers special tokens from their strings, losing `<mask>`'s lstrip; restore the
         # AddedToken objects (as 4.x kept them) so splitting and saving see the released settings.
         for token in (mask_token, entity_token_1, entity_token_2):
@@ -245,7 +247,7 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         offset = self.fairseq_offset
         return [piece + offset if piece else FAIRSEQ_UNK_ID for piece in piece_ids]
 
-    def _encode_plain_texts(self, texts: list[str]) -> list[list[int]]:
+    def _encode_plain_texts(self, texts: list[str], one_text: bool = False) -> list[list[int]]:
         """Word ids of texts without added tokens: one batched SentencePiece call over the distinct texts.
 
         Span splitting yields many repeated pieces (" the", " of"); each distinct one is encoded once per call.
@@ -254,17 +256,26 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         if not texts:
             return []
         if self.sp_model_kwargs.get("enable_sampling"):
-            return self._encode_word_ids(list(texts))
+            return self._encode_word_ids(list(texts), one_text)
         distinct = list(dict.fromkeys(texts))
-        encoded = dict(zip(distinct, self._encode_word_ids(distinct)))
+        encoded = dict(zip(distinct, self._encode_word_ids(distinct, one_text)))
         return [encoded[text] for text in texts]
 
-    def _encode_word_ids(self, texts: list[str]) -> list[list[int]]:
+    def _encode_word_ids(self, texts: list[str], one_text: bool = False) -> list[list[int]]:
         """Word ids straight from the fairseq-numbered twin of the SentencePiece model (see
-        `fairseq_sentencepiece_processor`), or SentencePiece ids shifted in Python for models outside XLM-R's layout."""
-        if self._fairseq_sp_model is not None:
-            return self._fairseq_sp_model.encode(texts)
-        return [self._piece_ids_to_word_ids(ids) for ids in self.sp_model.encode(texts)]
+        `fairseq_sentencepiece_processor`), or SentencePiece ids shifted in Python for models outside XLM-R's layout.
+
+        `one_text`: the pieces of a single-text call, encoded one by one (SentencePiece's batch API starts threads on
+        every call, which costs a single text more than it saves and spawns threads in callers that never asked).
+        """
+        processor = self._fairseq_sp_model if self._fairseq_sp_model is not None else self.sp_model
+        if one_text:
+            encoded = [processor.encode(text) for text in texts]
+        else:
+            encoded = processor.encode(texts)
+        if processor is self._fairseq_sp_model:
+            return encoded
+        return [self._piece_ids_to_word_ids(ids) for ids in encoded]
 
     def _added_token_regex(self):
         contents = sorted(self._added_tokens_encoder, key=len, reverse=True)
@@ -306,18 +317,20 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
             layouts.append([(part, part in encoder) for part in parts if part])
         return layouts
 
-    def _encode_text_pieces(self, pieces: list[str], split_special_tokens: bool | None = None) -> list[list[int]]:
+    def _encode_text_pieces(
+        self, pieces: list[str], split_special_tokens: bool | None = None, one_text: bool = False
+    ) -> list[list[int]]:
         """Word ids of each piece on its own, with one batched SentencePiece call for all plain text."""
         if split_special_tokens is None:
             split_special_tokens = self.split_special_tokens
         pattern = None if split_special_tokens else self._added_token_regex()
         if pattern is None:
-            return self._encode_plain_texts(pieces)
+            return self._encode_plain_texts(pieces, one_text)
         # One scan over all pieces (NUL-separated: no added token holds NUL) finds those holding an added token.
         joined = "\0".join(pieces)
         first_match = pattern.search(joined)
         if first_match is None:
-            return self._encode_plain_texts(pieces)
+            return self._encode_plain_texts(pieces, one_text)
         # Where each piece starts in `joined` (its length plus one separator per earlier piece; texts may hold NUL
         # themselves, so separators are not counted).
         piece_starts = list(map(operator.add, itertools.accumulate(map(len, pieces), initial=0), itertools.count()))
@@ -331,7 +344,7 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         for index in special:
             to_encode[index] = ""
         to_encode += [part for layout in layouts for part, added in layout if not added]
-        encoded = self._encode_plain_texts(to_encode)
+        encoded = self._encode_plain_texts(to_encode, one_text)
         result, plain_ids = encoded[: len(pieces)], iter(encoded[len(pieces) :])
         encoder = self._added_tokens_encoder
         for index, layout in zip(special, layouts):

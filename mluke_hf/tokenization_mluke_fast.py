@@ -30,7 +30,15 @@ from .text.converter import (
     is_unigram_model,
     may_tie,
 )
-from .text.entity_encoding import TOKENIZER_TASK, EntityEncodingMixin, check_text_input, split_text_at_spans
+from .text.entity_encoding import (
+    TOKENIZER_TASK,
+    EntityEncodingMixin,
+    check_encodable,
+    check_length_arguments,
+    check_text_input,
+    encode_with_targets,
+    split_text_at_spans,
+)
 from .text.entity_vocab import load_entity_vocab, save_entity_vocab
 from .text.tensor_conversion import batch_encoding
 from .tokenization_mluke import MLukeTokenizer, special_token_arguments
@@ -69,10 +77,15 @@ def _check_plain_input(text: Any, argument: str, is_split_into_words: bool) -> N
     """str or list of str; with is_split_into_words a list of words (str) or a batch of such lists."""
     if is_split_into_words:
         if isinstance(text, (list, tuple)) and all(isinstance(word, str) for word in text):
+            for index, word in enumerate(text):
+                check_encodable(word, f"{argument}[{index}]")
             return
         if isinstance(text, (list, tuple)) and all(
             isinstance(words, (list, tuple)) and all(isinstance(word, str) for word in words) for words in text
         ):
+            for index, words in enumerate(text):
+                for word_index, word in enumerate(words):
+                    check_encodable(word, f"{argument}[{index}][{word_index}]")
             return
         raise ValueError(
             f"{argument} must be a list of words (str) or a batch of such lists when is_split_into_words=True, got "
@@ -291,6 +304,10 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             **kwargs,
         )
         self.init_kwargs.update(entity_names)
+        # Complete: `type(tokenizer)(**tokenizer.init_kwargs)` rebuilds it (as train_new_from_iterator does).
+        self.init_kwargs.update(vocab_file=vocab_file, entity_vocab_file=entity_vocab_file)
+        if tokenizer_file is not None:
+            self.init_kwargs["tokenizer_file"] = tokenizer_file
         self.entity_token_1_id = self.convert_tokens_to_ids(str(entity_token_1))
         self.entity_token_2_id = self.convert_tokens_to_ids(str(entity_token_2))
         # MLukeTokenizer's vocab_size: pieces + fairseq specials + <mask>; <ent>/<ent2> count as added tokens.
@@ -396,6 +413,18 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         `task=` (per call; default: the constructor's) works as in `MLukeTokenizer`.
         """
         task = self._resolve_task(kwargs.pop("task", TOKENIZER_TASK))
+        check_length_arguments(kwargs)
+        text_target, text_pair_target = kwargs.pop("text_target", None), kwargs.pop("text_pair_target", None)
+        if text_target is not None or text_pair_target is not None:
+            entity_arguments = {
+                "entity_spans": entity_spans,
+                "entity_spans_pair": entity_spans_pair,
+                "entities": entities,
+                "entities_pair": entities_pair,
+                "max_entity_length": kwargs.pop("max_entity_length", None),
+                "task": task,
+            }
+            return encode_with_targets(self, text, text_pair, text_target, text_pair_target, entity_arguments, kwargs)
         if self._is_plain(task, entity_spans, entity_spans_pair, entities, entities_pair):
             kwargs.pop("max_entity_length", None)
             if text_pair is None and not kwargs.get("is_split_into_words") and _is_batch_of_pairs(text):
@@ -416,6 +445,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         **kwargs,
     ) -> BatchEncoding:
         task = self._resolve_task(kwargs.pop("task", TOKENIZER_TASK))
+        check_length_arguments(kwargs)
         if self._is_plain(task, entity_spans, entity_spans_pair, entities, entities_pair):
             kwargs.pop("max_entity_length", None)
             if self.sp_model is None or any(kwargs.get(name) for name in _ALIGNMENT_ARGUMENTS):
@@ -593,7 +623,9 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             or not all(isinstance(item, str) for item in texts + (pairs or []))
         ):
             return None
-        ids = self._sentencepiece_text_pieces(texts + (pairs or []), kwargs.get("split_special_tokens"))
+        ids = self._sentencepiece_text_pieces(
+            texts + (pairs or []), kwargs.get("split_special_tokens"), one_text=not batched
+        )
         bos, eos = self.cls_token_id, self.sep_token_id
         count, rows = len(texts), []
         for index in range(count):
@@ -759,7 +791,11 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         return rust == self._sentencepiece_text_pieces(texts, split_special_tokens)
 
     def _encode_text_pieces(
-        self, pieces: list[str], split_special_tokens: bool | None = None, offset_capture: dict | None = None
+        self,
+        pieces: list[str],
+        split_special_tokens: bool | None = None,
+        offset_capture: dict | None = None,
+        one_text: bool = False,
     ) -> list[list[int]]:
         """Word ids of each piece on its own (the backend primitive of `EntityEncodingMixin`), one Rust call.
 
@@ -770,7 +806,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         if capture is None and self.sp_model is not None:
             # No offsets wanted: SentencePiece itself (C++, faster than the Rust Unigram/BPE on these models, and
             # exact by construction), with MLukeTokenizer's own batching of the pieces.
-            return self._sentencepiece_text_pieces(pieces, split_special_tokens)
+            return self._sentencepiece_text_pieces(pieces, split_special_tokens, one_text)
         ids, offsets = self._backend_encode_pieces(pieces, split_special_tokens, with_offsets=capture is not None)
         if capture is None:
             return ids

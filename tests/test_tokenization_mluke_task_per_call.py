@@ -166,3 +166,103 @@ def test_collator_pads_entity_fields_as_pad_does(loaded):
     assert collated.keys() == padded.keys()
     for key in collated:
         assert collated[key].tolist() == padded[key].tolist(), key
+
+
+# -- rebuilding, targets, bad input -----------------------------------------------------------------------------------
+
+
+def test_init_kwargs_rebuild_the_tokenizer(loaded):
+    """`type(tok)(**tok.init_kwargs)` (what train_new_from_iterator and transformers' signature test rely on)."""
+    import inspect
+
+    klass, _, _, with_task = loaded
+    tokenizer = with_task["entity_pair_classification"]
+    assert tokenizer.init_kwargs["entity_vocab_file"] and tokenizer.init_kwargs["vocab_file"]
+    for name in inspect.signature(klass.__init__).parameters:
+        if name not in ("self", "kwargs", "tokenizer_file"):
+            assert name in tokenizer.init_kwargs, name
+    rebuilt = klass(**tokenizer.init_kwargs)
+    spans = SPANS["entity_pair_classification"]
+    assert rebuilt.task == "entity_pair_classification"
+    assert dict(rebuilt(TEXT, entity_spans=spans)) == dict(tokenizer(TEXT, entity_spans=spans))
+    assert len(rebuilt) == len(tokenizer)
+
+
+def test_text_target_gives_labels_on_both_classes(loaded):
+    _, _, tokenizer, _ = loaded
+    encoded = tokenizer(TEXT, entity_spans=[(0, 13)], task="entity_classification", text_target="東京タワー")
+    assert encoded["labels"] == tokenizer("東京タワー")["input_ids"]
+    assert encoded["entity_ids"] == [tokenizer.entity_mask_token_id]
+    batch = tokenizer(["Москва", TEXT], text_target=["Moscow", "กรุงเทพ"], padding=True, return_tensors="pt")
+    assert batch["labels"].tolist() == tokenizer(["Moscow", "กรุงเทพ"], padding=True)["input_ids"]
+    assert dict(tokenizer(text_target="Moscow")) == dict(tokenizer("Moscow"))
+    with pytest.raises(ValueError, match="text_pair_target needs text_target"):
+        tokenizer(TEXT, text_pair_target="x")
+
+
+@pytest.mark.parametrize(
+    ("text", "argument"),
+    [("Paris \ud800", "text holds '\\\\ud800' at character 6"), (["ok", "東京 \udcff"], r"text\[1\] holds")],
+)
+def test_lone_surrogates_name_the_input(loaded, text, argument):
+    _, _, tokenizer, _ = loaded
+    with pytest.raises(ValueError, match=argument):
+        tokenizer(text)
+    with pytest.raises(ValueError, match=argument):
+        tokenizer(text, entity_spans=[(0, 2)] if isinstance(text, str) else [[(0, 2)], [(0, 2)]])
+    with pytest.raises(ValueError, match="text_pair holds"):
+        tokenizer("Paris", text_pair="Paris \ud800")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"pad_to_multiple_of": 0, "padding": True}, "pad_to_multiple_of must be an int >= 1 or None, got 0"),
+        ({"pad_to_multiple_of": 0, "padding": "max_length", "max_length": 8}, "pad_to_multiple_of must be an int"),
+        ({"max_entity_length": 0}, "max_entity_length must be an int >= 1 or None, got 0"),
+        ({"max_entity_length": -2, "entity_spans": [(0, 6)]}, "max_entity_length must be an int >= 1 or None, got -2"),
+    ],
+)
+def test_bad_lengths_name_the_argument(loaded, arguments, message):
+    _, _, tokenizer, _ = loaded
+    with pytest.raises(ValueError, match=message):
+        tokenizer(TEXT, **arguments)
+    with pytest.raises(ValueError, match=message.split(",")[0]):
+        tokenizer([TEXT, TEXT], **{**arguments, "entity_spans": None})
+    if "pad_to_multiple_of" in arguments:
+        with pytest.raises(ValueError, match="pad_to_multiple_of must be"):
+            tokenizer.pad([tokenizer(TEXT)], pad_to_multiple_of=0)
+
+
+def test_span_over_whitespace_only_is_not_silent(loaded, caplog):
+    """Kept as transformers 4.57.6 keeps it (a mention row of -1s), with a warning naming the span."""
+    _, _, tokenizer, _ = loaded
+    text = "東京\t\tタワー"
+    with caplog.at_level(logging.WARNING):
+        encoded = tokenizer(text, entity_spans=[(0, 2), (2, 4)])
+    assert "entity_spans[1] ([(2, 4)]) cover no token" in caplog.text
+    assert set(encoded["entity_position_ids"][1]) == {-1}
+
+
+def test_single_texts_never_use_the_threaded_batch_api(loaded):
+    """SentencePiece's batch API starts threads on every call: single texts encode piece by piece."""
+    klass, folder, _, _ = loaded
+    tokenizer = klass.from_pretrained(folder)
+    calls = []
+
+    class Recorder:
+        def __init__(self, processor):
+            self.processor = processor
+
+        def encode(self, value, *args, **kwargs):
+            calls.append(type(value).__name__)
+            return self.processor.encode(value, *args, **kwargs)
+
+    tokenizer._fairseq_sp_model = Recorder(tokenizer._fairseq_sp_model)
+    expected = tokenizer(TEXT, entity_spans=SPANS["entity_span_classification"])
+    tokenizer(TEXT)
+    tokenizer(TEXT, entity_spans=SPANS["entity_span_classification"], task="entity_span_classification")
+    assert calls and set(calls) == {"str"}
+    batch = tokenizer([TEXT, TEXT], entity_spans=[SPANS["entity_span_classification"]] * 2)
+    assert "list" in calls
+    assert batch["input_ids"][1] == expected["input_ids"]

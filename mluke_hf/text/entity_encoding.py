@@ -131,13 +131,36 @@ def check_positive_length(value: Any, argument: str, optional: bool = False) -> 
     raise ValueError(f"{argument} must be {allowed}, got {value!r}")
 
 
-def check_text_input(text: Any, argument: str) -> None:
-    """`text`/`text_pair` must be a str or a list/tuple of str (ValueError otherwise, as the reference)."""
-    if isinstance(text, str):
+def check_length_arguments(arguments: Mapping[str, Any]) -> None:
+    """`max_entity_length` and `pad_to_multiple_of` of a call, when given, must be ints >= 1."""
+    for name in ("max_entity_length", "pad_to_multiple_of"):
+        check_positive_length(arguments.get(name), name, optional=True)
+
+
+def check_encodable(text: str, argument: str) -> None:
+    """A text must be valid Unicode: a lone surrogate (e.g. from bytes decoded with errors="surrogateescape")
+    cannot be tokenized (SentencePiece and the Rust backend take UTF-8)."""
+    if text.isascii():
         return
-    if isinstance(text, (list, tuple)) and (len(text) == 0 or isinstance(text[0], str)):
-        if all(isinstance(item, str) for item in text):
-            return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            f"{argument} holds {text[error.start]!r} at character {error.start}, a lone surrogate that is not valid "
+            "Unicode text and cannot be tokenized: repair the text (e.g. decode its bytes with errors='replace')"
+        ) from None
+
+
+def check_text_input(text: Any, argument: str) -> None:
+    """`text`/`text_pair` must be a str or a list/tuple of str (ValueError otherwise, as the reference) of valid
+    Unicode (ValueError naming the input's index otherwise)."""
+    if isinstance(text, str):
+        check_encodable(text, argument)
+        return
+    if isinstance(text, (list, tuple)) and all(isinstance(item, str) for item in text):
+        for index, item in enumerate(text):
+            check_encodable(item, f"{argument}[{index}]")
+        return
     raise ValueError(
         f"{argument} must be a str (one example) or a list of str (a batch), got {type(text).__name__}; "
         "pretokenized input (is_split_into_words) is not supported by this tokenizer"
@@ -307,12 +330,13 @@ class _SequencePlan:
     position of the boundary is the number of tokens in those pieces.
     """
 
-    __slots__ = ("entity_ids", "entity_spans", "pieces", "span_piece_counts")
+    __slots__ = ("entity_ids", "entity_spans", "pieces", "span_piece_counts", "spans_argument")
 
-    def __init__(self, pieces, pieces_before, entity_spans, entity_ids):
+    def __init__(self, pieces, pieces_before, entity_spans, entity_ids, spans_argument="entity_spans"):
         self.pieces = pieces
         self.entity_spans = entity_spans
         self.entity_ids = entity_ids
+        self.spans_argument = spans_argument
         self.span_piece_counts = (
             list(map(pieces_before.__getitem__, itertools.chain.from_iterable(entity_spans)))
             if entity_spans
@@ -323,7 +347,20 @@ class _SequencePlan:
         """Token start and end (exclusive) of each span, counted from `offset`."""
         tokens_before = list(itertools.accumulate(map(len, piece_ids), initial=offset))
         bounds = list(map(tokens_before.__getitem__, self.span_piece_counts))
-        return bounds[0::2], bounds[1::2]
+        starts, ends = bounds[0::2], bounds[1::2]
+        if not all(map(operator.lt, starts, ends)):
+            self._warn_about_empty_mentions(starts, ends)
+        return starts, ends
+
+    def _warn_about_empty_mentions(self, starts: list[int], ends: list[int]) -> None:
+        """Spans over whitespace or dropped characters only: kept as the reference keeps them (an entity whose
+        `entity_position_ids` row is all -1, so the model sees no mention), but never silently."""
+        empty = [index for index, (start, end) in enumerate(zip(starts, ends)) if start >= end]
+        logger.warning(
+            f"{self.spans_argument}{empty} ({[self.entity_spans[index] for index in empty]}) cover no token: their "
+            "characters are only whitespace or characters the tokenizer drops (zero-width, control), so those "
+            "entities get no mention position (rows of -1); point the spans at the mentions' visible characters"
+        )
 
     def assemble(self, piece_ids: list[list[int]]) -> tuple[list[int], list[tuple[int, int]] | None]:
         """Concatenate the pieces' ids; map each character span to its token span."""
@@ -484,6 +521,24 @@ def _to_python(value):
     return value
 
 
+def encode_with_targets(
+    tokenizer, text, text_pair, text_target, text_pair_target, entity_arguments: dict, options: dict
+) -> BatchEncoding:
+    """`tokenizer(text, ..., text_target=...)` as transformers' tokenizers give it, the same on both mLUKE classes.
+
+    The targets are encoded as plain text (no entities, no task) with the same options; their `input_ids` become
+    `labels`, or the whole result when `text` is None.
+    """
+    if text_target is None:
+        raise ValueError("text_pair_target needs text_target (the target of the first text): pass both, or neither")
+    targets = tokenizer(text_target, text_pair_target, task=None, **options)
+    if text is None:
+        return targets
+    encoded = tokenizer(text, text_pair, **entity_arguments, **options)
+    encoded["labels"] = targets["input_ids"]
+    return encoded
+
+
 class EntityEncodingMixin:
     """Entity-aware `__call__`, `prepare_for_model`, truncation and padding; see the module docstring."""
 
@@ -554,7 +609,9 @@ class EntityEncodingMixin:
             given.add(message)
             logger.warning(message)
 
-    def _encode_text_pieces(self, pieces: list[str], split_special_tokens: bool = False) -> list[list[int]]:
+    def _encode_text_pieces(
+        self, pieces: list[str], split_special_tokens: bool = False, one_text: bool = False
+    ) -> list[list[int]]:
         raise NotImplementedError("a backend must implement _encode_text_pieces (see mluke_hf.text.entity_encoding)")
 
     def entity_name_to_id(self, name: str) -> int:
@@ -589,6 +646,8 @@ class EntityEncodingMixin:
         return_length: bool = False,
         verbose: bool = True,
         task: str | None = TOKENIZER_TASK,
+        text_target=None,
+        text_pair_target=None,
         **kwargs,
     ) -> BatchEncoding:
         """Encode one text (or pair) or a batch, with optional character `entity_spans` and entity names.
@@ -597,7 +656,39 @@ class EntityEncodingMixin:
         (`"lang:title"`, unknown names map to `[UNK]`); spans without names get `[MASK]`. With a `task` (this call's
         `task=`, else the constructor's) the entity sequence is built from the spans alone (see docs/tokenizer.md).
         A batch of pairs may also come as `text=[(text, text_pair), ...]`, as transformers' other tokenizers take it.
+        `text_target` (and `text_pair_target`) are encoded as plain text with the same options; their `input_ids`
+        come back as `labels` (or alone, without `text`), as from transformers' tokenizers.
         """
+        check_length_arguments({"max_entity_length": max_entity_length, "pad_to_multiple_of": pad_to_multiple_of})
+        if text_target is not None or text_pair_target is not None:
+            entity_arguments = {
+                "entity_spans": entity_spans,
+                "entity_spans_pair": entity_spans_pair,
+                "entities": entities,
+                "entities_pair": entities_pair,
+                "max_entity_length": max_entity_length,
+                "task": task,
+            }
+            options = {
+                "add_special_tokens": add_special_tokens,
+                "padding": padding,
+                "truncation": truncation,
+                "max_length": max_length,
+                "stride": stride,
+                "is_split_into_words": is_split_into_words,
+                "pad_to_multiple_of": pad_to_multiple_of,
+                "padding_side": padding_side,
+                "return_tensors": return_tensors,
+                "return_token_type_ids": return_token_type_ids,
+                "return_attention_mask": return_attention_mask,
+                "return_overflowing_tokens": return_overflowing_tokens,
+                "return_special_tokens_mask": return_special_tokens_mask,
+                "return_offsets_mapping": return_offsets_mapping,
+                "return_length": return_length,
+                "verbose": verbose,
+                **kwargs,
+            }
+            return encode_with_targets(self, text, text_pair, text_target, text_pair_target, entity_arguments, options)
         pairs = split_batch_of_pairs(text) if text_pair is None else None
         if pairs is not None:
             text, text_pair = pairs
@@ -652,6 +743,7 @@ class EntityEncodingMixin:
         **kwargs,
     ) -> BatchEncoding:
         """transformers 4.x name for encoding a batch: items are texts or `(text, text_pair)` tuples."""
+        check_length_arguments(kwargs)
         padding_strategy, truncation_strategy, max_length, kwargs = self._get_padding_truncation_strategies(
             padding=kwargs.pop("padding", False),
             truncation=kwargs.pop("truncation", None),
@@ -812,7 +904,7 @@ class EntityEncodingMixin:
         else:
             entity_ids = [self.entity_vocab.get(name, self.entity_unk_token_id) for name in entities]
         pieces, pieces_before = split_text_at_spans(text, entity_spans, boundaries)
-        return _SequencePlan(pieces, pieces_before, entity_spans, entity_ids)
+        return _SequencePlan(pieces, pieces_before, entity_spans, entity_ids, spans_argument)
 
     def _plan_example(self, task, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair):
         if task is None:
@@ -860,7 +952,7 @@ class EntityEncodingMixin:
         task = options["task"]
         plans = [self._plan_example(task, *example) for example in examples]
         pieces = list(itertools.chain.from_iterable(part.pieces for plan in plans for part in plan if part is not None))
-        piece_ids = self._encode_text_pieces(pieces, **tokenize_kwargs) if pieces else []
+        piece_ids = self._encode_text_pieces(pieces, one_text=len(examples) == 1, **tokenize_kwargs) if pieces else []
         simple = self._simple_layout_applies(options)
         max_entity_length = options["max_entity_length"] or self._max_entity_length_for(task)
         encodings = []
