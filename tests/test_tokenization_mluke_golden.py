@@ -53,6 +53,10 @@ def test_golden_suite_size():
     assert GOLDEN["transformers_version"] == "4.57.6"
     assert len(CASES) == len(GOLDEN["cases"]) >= 300
     assert sum("error" in case for case in GOLDEN["cases"]) >= 15
+    # Replayed with the task per call too: every task mode, batches, padding budgets and pad() of task features.
+    per_call = golden_cases_with_task(CASES)
+    assert len(per_call) >= 400
+    assert sum(name.startswith("per_call_task/") for name in per_call) >= 60
 
 
 @pytest.mark.parametrize("name", list(CASES))
