@@ -1,11 +1,11 @@
 """Entity-aware encoding shared by `MLukeTokenizer` (slow) and `MLukeTokenizerFast`.
 
-Everything here is independent of how a piece of text becomes word ids: argument validation, the three task modes,
-cutting the text at span boundaries, `<ent>`/`<ent2>` markers, `entity_ids` / `entity_position_ids` /
-`entity_start_positions` / `entity_end_positions`, the `max_mention_length` cut, truncation (words with the
-transformers 4.57.6 rules, then entities), `max_entity_length`, padding of entity fields and `pad()` on lists of
-encodings. Behaviour follows transformers 4.57.6's MLukeTokenizer; deliberate divergences are listed in
-docs/tokenizer.md.
+Everything here is independent of how a piece of text becomes word ids: the call entry points with their per-call
+`task=`, the three task modes, `entity_ids` / `entity_position_ids` / `entity_start_positions` /
+`entity_end_positions`, truncation (words with the transformers 4.57.6 rules, then entities), `max_entity_length` and
+`pad()`. It composes the text side's smaller modules: `entity_arguments` (checks), `mentions` (cutting text at spans,
+token ranges, markers, position rows), `truncation`, `entity_padding`, `tensor_conversion`. Behaviour follows
+transformers 4.57.6's MLukeTokenizer; deliberate divergences are listed in docs/tokenizer.md.
 
 Contract for a backend class. Put `EntityEncodingMixin` FIRST in the bases (its `__call__`, `_encode_plus`,
 `prepare_for_model`, `truncate_sequences`, `pad` and `_pad` must win over transformers' own), then:
@@ -28,487 +28,49 @@ Contract for a backend class. Put `EntityEncodingMixin` FIRST in the bases (its 
 
 from __future__ import annotations
 
-import functools
 import itertools
-import numbers
-import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from transformers.tokenization_utils_base import BatchEncoding, PaddingStrategy, TensorType, TruncationStrategy
 from transformers.utils import is_torch_tensor, logging
 
+from .entity_arguments import (
+    TASKS,
+    TOKENIZER_TASK,
+    BatchLengthMismatchError,
+    EntitySpanOutOfRangeError,
+    check_batch_argument,
+    check_encodable,
+    check_entities,
+    check_length_arguments,
+    check_pair_arguments,
+    check_positive_length,
+    check_task,
+    check_task_spans,
+    check_text_input,
+    checked_span_boundaries,
+    max_entity_length_for_task,
+    split_batch_of_pairs,
+)
 from .entity_padding import pad_entity_fields, pad_row, round_up, word_fill
+from .mentions import (
+    SequencePlan,
+    entities_within,
+    entity_position_rows,
+    insert_entity_markers,
+    mention_position_rows,
+    split_text_at_spans,
+)
 from .tensor_conversion import batch_encoding
+from .truncation import truncate_id_sequences
 
 logger = logging.get_logger(__name__)
-
-TASKS = ("entity_classification", "entity_pair_classification", "entity_span_classification")
-
-
-class _TokenizerTask:
-    """Default of every `task=` argument: the task the tokenizer was built with (`tokenizer.task`)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<the tokenizer's task>"
-
-
-TOKENIZER_TASK = _TokenizerTask()
-
-
-def check_task(task: Any) -> str | None:
-    """A task mode must be None or one of TASKS (ValueError naming the argument otherwise)."""
-    if task is None or (isinstance(task, str) and task in TASKS):
-        return task
-    raise ValueError(f"task={task!r} is not supported: use None or one of {list(TASKS)}")
 
 # Keyword arguments of `__call__` that travel to the per-sequence tokenization step (`offset_capture`: the fast
 # class's per-call record of each token's character span).
 _TOKENIZE_KWARGS = ("split_special_tokens", "offset_capture")
-
-
-class EntitySpanOutOfRangeError(ValueError, IndexError):
-    """A character span reaches past the end of its text.
-
-    The reference raises IndexError for this input; subclassing both keeps `except IndexError` code working while the
-    project's rule (bad input is a ValueError naming the argument) holds too.
-    """
-
-
-class BatchLengthMismatchError(ValueError, IndexError):
-    """A per-text argument of a batch (`text_pair`, `entity_spans`, `entities`, ...) has another length than `text`.
-
-    The reference raises IndexError (or silently drops the extra items); this names the argument instead.
-    """
-
-
-# -- validation ---------------------------------------------------------------------------------------------------
-
-
-def check_batch_argument(value: Any, argument: str, batch_size: int) -> None:
-    """A per-text argument of a batch must hold one item per text."""
-    if value is None:
-        return
-    if not isinstance(value, (list, tuple)):
-        raise TypeError(f"{argument} must be a list with one item per text of the batch, got {type(value).__name__}")
-    if len(value) != batch_size:
-        raise BatchLengthMismatchError(
-            f"{argument} has {len(value)} items but the batch has {batch_size} texts: pass one item per text"
-        )
-
-
-def check_pair_arguments(first: Any, pair: Any, argument: str, pair_argument: str) -> None:
-    """In a batch, `*_pair` arguments are zipped with their first-text counterpart, which must then be given too."""
-    if pair is not None and first is None:
-        raise ValueError(
-            f"{pair_argument} needs {argument} in a batch: pass {argument}=[[]] * len(text) when the first texts "
-            "have no entities"
-        )
-
-
-def max_entity_length_for_task(task: str | None, max_entity_length: int) -> int:
-    """The entity budget a task implies: one entity for entity_classification, two for pairs, else the argument."""
-    if task is None or task == "entity_span_classification":
-        return max_entity_length
-    if task == "entity_classification":
-        return 1
-    if task == "entity_pair_classification":
-        return 2
-    check_task(task)
-    return max_entity_length
-
-
-def check_positive_length(value: Any, argument: str, optional: bool = False) -> None:
-    """Lengths and multiples (`max_entity_length`, `pad_to_multiple_of`, ...) must be ints >= 1 (or None if optional)."""
-    if value is None and optional:
-        return
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1:
-        return
-    allowed = "an int >= 1 or None" if optional else "an int >= 1"
-    raise ValueError(f"{argument} must be {allowed}, got {value!r}")
-
-
-def check_length_arguments(arguments: Mapping[str, Any]) -> None:
-    """`max_entity_length` and `pad_to_multiple_of` of a call, when given, must be ints >= 1."""
-    for name in ("max_entity_length", "pad_to_multiple_of"):
-        check_positive_length(arguments.get(name), name, optional=True)
-
-
-def check_encodable(text: str, argument: str) -> None:
-    """A text must be valid Unicode: a lone surrogate (e.g. from bytes decoded with errors="surrogateescape")
-    cannot be tokenized (SentencePiece and the Rust backend take UTF-8)."""
-    if text.isascii():
-        return
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise ValueError(
-            f"{argument} holds {text[error.start]!r} at character {error.start}, a lone surrogate that is not valid "
-            "Unicode text and cannot be tokenized: repair the text (e.g. decode its bytes with errors='replace')"
-        ) from None
-
-
-def check_text_input(text: Any, argument: str) -> None:
-    """`text`/`text_pair` must be a str or a list/tuple of str (ValueError otherwise, as the reference) of valid
-    Unicode (ValueError naming the input's index otherwise)."""
-    if isinstance(text, str):
-        check_encodable(text, argument)
-        return
-    if isinstance(text, (list, tuple)) and all(isinstance(item, str) for item in text):
-        for index, item in enumerate(text):
-            check_encodable(item, f"{argument}[{index}]")
-        return
-    raise ValueError(
-        f"{argument} must be a str (one example) or a list of str (a batch), got {type(text).__name__}; "
-        "pretokenized input (is_split_into_words) is not supported by this tokenizer"
-    )
-
-
-def split_batch_of_pairs(text: Any) -> tuple[list[str], list[str]] | None:
-    """`[(text, text_pair), ...]` (what transformers' pipelines, zero-shot classification for one, pass) as two lists.
-
-    None when `text` is not a non-empty list of 2-item lists/tuples of str.
-    """
-    if not isinstance(text, (list, tuple)) or not text:
-        return None
-    if not all(isinstance(item, (list, tuple)) and len(item) == 2 for item in text):
-        return None
-    firsts, seconds = [item[0] for item in text], [item[1] for item in text]
-    if not all(isinstance(item, str) for item in firsts + seconds):
-        return None
-    return firsts, seconds
-
-
-def check_entity_spans(text: str, entity_spans: Any, argument: str = "entity_spans") -> None:
-    """Character spans must be a list of `(start, end)` tuples of ints with 0 <= start < end <= len(text)."""
-    if not isinstance(entity_spans, list):
-        raise TypeError(
-            f"{argument} must be a list of (start, end) character tuples, got {type(entity_spans).__name__}"
-        )
-    if _spans_look_valid(text, entity_spans):
-        return
-    for index, span in enumerate(entity_spans):
-        if not isinstance(span, tuple) or len(span) != 2:
-            raise ValueError(
-                f"{argument}[{index}] must be a tuple (start, end) of character indices, got {span!r}; "
-                f"write {argument}=[(start, end), ...]"
-            )
-        start, end = span
-        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in span):
-            raise TypeError(f"{argument}[{index}] = {span!r}: start and end must be ints (character indices)")
-        if start < 0 or end < 0:
-            raise ValueError(f"{argument}[{index}] = {span!r}: character indices must not be negative")
-        if start > end:
-            raise ValueError(f"{argument}[{index}] = {span!r} is reversed: start must come before end")
-        if start == end:
-            raise ValueError(f"{argument}[{index}] = {span!r} is empty: a mention needs at least one character")
-        if end > len(text):
-            raise EntitySpanOutOfRangeError(
-                f"{argument}[{index}] = {span!r} ends past the end of its text ({len(text)} characters)"
-            )
-
-
-def _spans_look_valid(text: str, entity_spans: list) -> bool:
-    """Fast check of the common case (tuples of two ints, 0 <= start < end <= len(text)); False means "look closer"."""
-    return _valid_span_boundaries(text, entity_spans) is not None
-
-
-def _valid_span_boundaries(text: str, entity_spans: list) -> list | None:
-    """The sorted distinct boundaries of well-formed spans (tuples of two ints, 0 <= start < end <= len(text)).
-
-    None means "look closer" (`check_entity_spans` then names the bad span). Computing the boundaries here saves
-    `split_text_at_spans` a second pass over the spans.
-    """
-    if not entity_spans:
-        return []
-    if set(map(type, entity_spans)) != {tuple}:
-        return None
-    try:
-        # strict: every tuple has the same length, and unpacking checks that it is 2.
-        starts, ends = zip(*entity_spans, strict=True)
-        if not all(map(operator.lt, starts, ends)):
-            return None
-    except (TypeError, ValueError):  # not pairs, or values that do not compare
-        return None
-    boundaries = set(starts)
-    boundaries.update(ends)
-    if set(map(type, boundaries)) != {int}:
-        return None
-    boundaries = sorted(boundaries)
-    if boundaries[0] < 0 or boundaries[-1] > len(text):
-        return None
-    return boundaries
-
-
-def checked_span_boundaries(text: str, entity_spans: Any, argument: str = "entity_spans") -> list:
-    """`check_entity_spans`, returning the sorted distinct span boundaries (for `split_text_at_spans`)."""
-    if isinstance(entity_spans, list):
-        boundaries = _valid_span_boundaries(text, entity_spans)
-        if boundaries is not None:
-            return boundaries
-    check_entity_spans(text, entity_spans, argument)
-    return sorted(set(itertools.chain.from_iterable(entity_spans)))
-
-
-def check_entities(entities: Any, entity_spans: list, argument: str = "entities", spans_argument="entity_spans"):
-    """Entity names must be a list of str, one per span (ValueError otherwise, as the reference)."""
-    if entities is None:
-        return
-    if not isinstance(entities, list):
-        raise ValueError(f"{argument} must be a list of entity names (str), got {type(entities).__name__}")
-    for index, entity in enumerate(entities):
-        if not isinstance(entity, str):
-            raise ValueError(
-                f"{argument}[{index}] must be an entity name (str) such as 'en:Japan' or '[MASK]', got {entity!r}"
-            )
-    if len(entities) != len(entity_spans):
-        raise ValueError(
-            f"{argument} has {len(entities)} names but {spans_argument} has {len(entity_spans)} spans: "
-            "pass one entity name per span"
-        )
-
-
-def check_task_spans(task: str, entity_spans: Any) -> None:
-    """Span count and shape a task mode needs (ValueError, as the reference)."""
-    # Only the shape here: check_entity_spans then checks every element.
-    is_tuples = isinstance(entity_spans, list) and (not entity_spans or isinstance(entity_spans[0], tuple))
-    if task == "entity_classification" and not (is_tuples and len(entity_spans) == 1):
-        raise ValueError(
-            "task='entity_classification' needs entity_spans=[(start, end)]: a list with exactly one tuple of "
-            f"character indices, got {entity_spans!r}"
-        )
-    if task == "entity_pair_classification" and not (is_tuples and len(entity_spans) == 2):
-        raise ValueError(
-            "task='entity_pair_classification' needs entity_spans=[(head_start, head_end), (tail_start, tail_end)], "
-            f"got {entity_spans!r}"
-        )
-    if task == "entity_span_classification" and not (is_tuples and len(entity_spans) > 0):
-        raise ValueError(
-            "task='entity_span_classification' needs entity_spans as a non-empty list of (start, end) tuples, "
-            f"got {entity_spans!r}"
-        )
-
-
-# -- splitting text at spans ---------------------------------------------------------------------------------------
-
-
-def split_text_at_spans(
-    text: str, entity_spans: Sequence[tuple[int, int]] | None, boundaries: Sequence[int] | None = None
-) -> tuple[list[str], dict]:
-    """Cut `text` at every span boundary; return the pieces and, per boundary, the number of pieces before it.
-
-    A boundary right after a space moves left by one, so the space opens the next piece (it then gets the same
-    `▁` as inside a sentence). Each piece is later encoded on its own. `boundaries` (the sorted distinct span
-    ends, as `checked_span_boundaries` gives them) saves recomputing them.
-    """
-    if not entity_spans:
-        return [text], {}
-    if boundaries is None:
-        boundaries = sorted(set(itertools.chain.from_iterable(entity_spans)))
-    pieces: list[str] = []
-    pieces_before: dict = {}
-    piece_start = count = 0
-    # Cuts never decrease with the boundaries; each cut past the current piece's start closes that piece.
-    for boundary in boundaries:
-        cut = boundary - 1 if boundary > 0 and text[boundary - 1] == " " else boundary
-        if cut > piece_start:
-            pieces.append(text[piece_start:cut])
-            piece_start = cut
-            count += 1
-        pieces_before[boundary] = count
-    pieces.append(text[piece_start:])
-    return pieces, pieces_before
-
-
-class _SequencePlan:
-    """One text (first or second sequence) cut into pieces, waiting for the pieces' ids.
-
-    `span_piece_counts` lists, for each span's start then end, the number of pieces before that boundary: the token
-    position of the boundary is the number of tokens in those pieces.
-    """
-
-    __slots__ = ("entity_ids", "entity_spans", "pieces", "span_piece_counts", "spans_argument")
-
-    def __init__(self, pieces, pieces_before, entity_spans, entity_ids, spans_argument="entity_spans"):
-        self.pieces = pieces
-        self.entity_spans = entity_spans
-        self.entity_ids = entity_ids
-        self.spans_argument = spans_argument
-        self.span_piece_counts = (
-            list(map(pieces_before.__getitem__, itertools.chain.from_iterable(entity_spans)))
-            if entity_spans
-            else []
-        )
-
-    def token_bounds(self, piece_ids: list[list[int]], offset: int = 0) -> tuple[list[int], list[int]]:
-        """Token start and end (exclusive) of each span, counted from `offset`."""
-        tokens_before = list(itertools.accumulate(map(len, piece_ids), initial=offset))
-        bounds = list(map(tokens_before.__getitem__, self.span_piece_counts))
-        starts, ends = bounds[0::2], bounds[1::2]
-        if not all(map(operator.lt, starts, ends)):
-            self._warn_about_empty_mentions(starts, ends)
-        return starts, ends
-
-    def _warn_about_empty_mentions(self, starts: list[int], ends: list[int]) -> None:
-        """Spans over whitespace or dropped characters only: kept as the reference keeps them (an entity whose
-        `entity_position_ids` row is all -1, so the model sees no mention), but never silently."""
-        empty = [index for index, (start, end) in enumerate(zip(starts, ends)) if start >= end]
-        logger.warning(
-            f"{self.spans_argument}{empty} ({[self.entity_spans[index] for index in empty]}) cover no token: their "
-            "characters are only whitespace or characters the tokenizer drops (zero-width, control), so those "
-            "entities get no mention position (rows of -1); point the spans at the mentions' visible characters"
-        )
-
-    def assemble(self, piece_ids: list[list[int]]) -> tuple[list[int], list[tuple[int, int]] | None]:
-        """Concatenate the pieces' ids; map each character span to its token span."""
-        if len(piece_ids) == 1:
-            ids = list(piece_ids[0])
-        else:
-            ids = list(itertools.chain.from_iterable(piece_ids))
-        if self.entity_spans is None:
-            return ids, None
-        return ids, list(zip(*self.token_bounds(piece_ids)))
-
-
-def insert_entity_markers(ids: list[int], token_span: tuple[int, int], marker_id: int) -> list[int]:
-    """Put `marker_id` before and after a token span."""
-    start, end = token_span
-    return ids[:start] + [marker_id] + ids[start:end] + [marker_id] + ids[end:]
-
-
-# -- truncation (transformers 4.57.6 rules) -------------------------------------------------------------------------
-
-
-def truncate_id_sequences(
-    ids: list,
-    pair_ids: list | None,
-    num_tokens_to_remove: int,
-    truncation_strategy: TruncationStrategy,
-    stride: int,
-    truncation_side: str,
-) -> tuple[list, list | None, list]:
-    """Truncate one sequence or a pair as transformers 4.57.6 did (used for word ids and for entity ids).
-
-    Differs from 5.x on purpose: a sequence too short to lose `num_tokens_to_remove` items is left whole (with an
-    error logged), not emptied.
-    """
-    if num_tokens_to_remove <= 0:
-        return ids, pair_ids, []
-    if not isinstance(truncation_strategy, TruncationStrategy):
-        truncation_strategy = TruncationStrategy(truncation_strategy)
-    if truncation_side not in ("left", "right"):
-        raise ValueError(f"truncation_side must be 'left' or 'right', got {truncation_side!r}")
-    overflowing: list = []
-    if truncation_strategy == TruncationStrategy.ONLY_FIRST or (
-        truncation_strategy == TruncationStrategy.LONGEST_FIRST and pair_ids is None
-    ):
-        if len(ids) > num_tokens_to_remove:
-            window = min(len(ids), stride + num_tokens_to_remove)
-            if truncation_side == "left":
-                overflowing, ids = ids[:window], ids[num_tokens_to_remove:]
-            else:
-                overflowing, ids = ids[-window:], ids[:-num_tokens_to_remove]
-        else:
-            message = (
-                f"We need to remove {num_tokens_to_remove} to truncate the input "
-                f"but the first sequence has a length {len(ids)}. "
-            )
-            if truncation_strategy == TruncationStrategy.ONLY_FIRST:
-                message += (
-                    f"Please select another truncation strategy than {truncation_strategy}, "
-                    "for instance 'longest_first' or 'only_second'."
-                )
-            logger.error(message)
-    elif truncation_strategy == TruncationStrategy.LONGEST_FIRST:
-        logger.warning(
-            "Be aware, overflowing tokens are not returned for the setting you have chosen,"
-            f" i.e. sequence pairs with the '{TruncationStrategy.LONGEST_FIRST.value}' "
-            "truncation strategy. So the returned list will always be empty even if some "
-            "tokens have been removed."
-        )
-        len_ids, len_pair = len(ids), len(pair_ids)
-        first_remove = min(abs(len_pair - len_ids), num_tokens_to_remove)
-        second_remove = num_tokens_to_remove - first_remove
-        if len_ids > len_pair:
-            ids_to_remove = first_remove + second_remove // 2
-            pair_to_remove = second_remove - second_remove // 2
-        else:
-            ids_to_remove = second_remove // 2
-            pair_to_remove = first_remove + second_remove - second_remove // 2
-        if truncation_side == "right":
-            ids = ids[:-ids_to_remove] if ids_to_remove > 0 else ids
-            pair_ids = pair_ids[:-pair_to_remove] if pair_to_remove > 0 else pair_ids
-        else:
-            ids = ids[ids_to_remove:]
-            pair_ids = pair_ids[pair_to_remove:]
-    elif truncation_strategy == TruncationStrategy.ONLY_SECOND and pair_ids is not None:
-        if len(pair_ids) > num_tokens_to_remove:
-            window = min(len(pair_ids), stride + num_tokens_to_remove)
-            if truncation_side == "right":
-                overflowing, pair_ids = pair_ids[-window:], pair_ids[:-num_tokens_to_remove]
-            else:
-                overflowing, pair_ids = pair_ids[:window], pair_ids[num_tokens_to_remove:]
-        else:
-            logger.error(
-                f"We need to remove {num_tokens_to_remove} to truncate the input "
-                f"but the second sequence has a length {len(pair_ids)}. "
-                f"Please select another truncation strategy than {truncation_strategy}, "
-                "for instance 'longest_first' or 'only_first'."
-            )
-    return ids, pair_ids, overflowing
-
-
-def _entities_inside(entity_ids: list, token_spans: list, length: int) -> tuple[list, list]:
-    """The entities (and their spans) whose mention ends within the first `length` tokens."""
-    if not token_spans or max(map(operator.itemgetter(1), token_spans)) <= length:
-        return entity_ids, token_spans  # callers copy before changing them
-    kept = [(entity, span) for entity, span in zip(entity_ids, token_spans) if span[1] <= length]
-    return [entity for entity, _ in kept], [span for _, span in kept]
-
-
-@functools.lru_cache(maxsize=8)
-def _minus_one_fillers(mention_length: int) -> tuple[list[int], ...]:
-    """fillers[k]: the -1s that complete a row holding k positions (read only, never handed out)."""
-    return tuple([-1] * (mention_length - length) for length in range(mention_length + 1))
-
-
-def entity_position_rows(
-    token_spans: Sequence[tuple[int, int]], offset: int, mention_length: int, sequence_length: int
-) -> tuple[list[list[int]], list[int], list[int]]:
-    """`entity_position_ids` rows, start and (inclusive) end positions of token spans shifted by `offset`.
-
-    Each row lists the mention's token positions, cut to `mention_length` and padded with -1.
-    """
-    if not token_spans:
-        return [], [], []
-    starts, ends = zip(*token_spans)
-    if offset >= 0 and min(starts) >= 0 and max(ends) <= sequence_length - offset and all(map(operator.le, starts, ends)):
-        rows = _position_rows(list(range(offset, sequence_length + 1)), starts, ends, mention_length)
-    else:  # spans pointing outside the sequence (prepare_for_model on hand-made input): the reference's formula
-        rows = [
-            list(range(start + offset, min(end, start + mention_length) + offset)) + [-1] * (mention_length - end + start)
-            for start, end in token_spans
-        ]
-    return rows, list(map(offset.__add__, starts)), list(map((offset - 1).__add__, ends))
-
-
-def _position_rows(positions: list[int], starts: Sequence[int], ends: Sequence[int], mention_length: int) -> list:
-    """Rows `positions[start:end]` cut to `mention_length` and padded with -1 (spans inside `positions`).
-
-    A slice of one position list plus a prebuilt run of -1s: no per-token Python work.
-    """
-    fillers = _minus_one_fillers(mention_length)
-    if not starts or max(map(operator.sub, ends, starts)) <= mention_length:
-        return [positions[start:end] + fillers[end - start] for start, end in zip(starts, ends)]
-    return [
-        positions[start : start + mention_length]
-        if end - start >= mention_length
-        else positions[start:end] + fillers[end - start]
-        for start, end in zip(starts, ends)
-    ]
 
 
 def _to_python(value):
@@ -886,7 +448,7 @@ class EntityEncodingMixin:
 
     # -- building word and entity sequences --------------------------------------------------------------------------
 
-    def _plan_sequence(self, text, entity_spans, entities, spans_argument, entities_argument) -> _SequencePlan:
+    def _plan_sequence(self, text, entity_spans, entities, spans_argument, entities_argument) -> SequencePlan:
         """Validate one sequence's spans/entities (task None) and cut its text into pieces."""
         if entity_spans is None:
             if entities is not None:
@@ -894,7 +456,7 @@ class EntityEncodingMixin:
                 raise ValueError(
                     f"{entities_argument} needs {spans_argument}: pass the (start, end) character span of each entity"
                 )
-            return _SequencePlan([text], {}, None, None)
+            return SequencePlan([text], {}, None, None)
         if not isinstance(text, str):
             raise ValueError(f"{spans_argument} needs a str text to point into, got {type(text).__name__}")
         boundaries = checked_span_boundaries(text, entity_spans, spans_argument)
@@ -904,7 +466,7 @@ class EntityEncodingMixin:
         else:
             entity_ids = [self.entity_vocab.get(name, self.entity_unk_token_id) for name in entities]
         pieces, pieces_before = split_text_at_spans(text, entity_spans, boundaries)
-        return _SequencePlan(pieces, pieces_before, entity_spans, entity_ids, spans_argument)
+        return SequencePlan(pieces, pieces_before, entity_spans, entity_ids, spans_argument)
 
     def _plan_example(self, task, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair):
         if task is None:
@@ -928,7 +490,7 @@ class EntityEncodingMixin:
         if text_pair is not None:
             # The reference drops text_pair in task modes; keep its output but say so.
             self._warn_once(f"text_pair is ignored when task={task!r}: encode the second text separately")
-        return _SequencePlan(pieces, pieces_before, entity_spans, entity_ids), None
+        return SequencePlan(pieces, pieces_before, entity_spans, entity_ids), None
 
     def _apply_task_markers(self, task: str | None, ids: list[int], token_spans: list[tuple[int, int]]):
         """Insert `<ent>` (and `<ent2>`) around the mentions; shift the token spans to cover the markers."""
@@ -993,7 +555,7 @@ class EntityEncodingMixin:
             and options["task"] in (None, "entity_span_classification")
         )
 
-    def _encode_simple_layout(self, plan: _SequencePlan, piece_ids, max_entity_length: int, options) -> dict | None:
+    def _encode_simple_layout(self, plan: SequencePlan, piece_ids, max_entity_length: int, options) -> dict | None:
         """`<s> text </s>` with its entities, when nothing is truncated: the hot path of entity_span_classification.
 
         Gives what `_prepare_entity_encoding` gives for such an example (the golden suite runs both paths) without
@@ -1012,7 +574,7 @@ class EntityEncodingMixin:
             encoded["entity_ids"] = entity_ids
             # Positions count from `<s>`: the token after it is position 1.
             starts, ends = plan.token_bounds(piece_ids, offset=1)
-            encoded["entity_position_ids"] = _position_rows(
+            encoded["entity_position_ids"] = mention_position_rows(
                 list(range(len(ids))), starts, ends, self.max_mention_length
             )
             if options["task"] == "entity_span_classification":
@@ -1302,11 +864,11 @@ class EntityEncodingMixin:
         task,
     ) -> None:
         # Entities whose mention lost tokens to word truncation are dropped (the spans index the kept ids).
-        kept_ids, kept_spans = _entities_inside(entity_ids, token_spans, len(ids))
+        kept_ids, kept_spans = entities_within(entity_ids, token_spans, len(ids))
         dropped = len(entity_ids) - len(kept_ids)
         kept_pair_ids = kept_pair_spans = None
         if pair_entity_ids is not None:
-            kept_pair_ids, kept_pair_spans = _entities_inside(pair_entity_ids, pair_token_spans, len(pair_ids))
+            kept_pair_ids, kept_pair_spans = entities_within(pair_entity_ids, pair_token_spans, len(pair_ids))
             dropped += len(pair_entity_ids) - len(kept_pair_ids)
         if dropped:
             logger.warning(
@@ -1518,3 +1080,17 @@ class EntityEncodingMixin:
                 encoded_inputs, max_entity_length, self.entity_pad_token_id, self.max_mention_length, padding_side
             )
         return encoded_inputs
+
+
+__all__ = [
+    "TASKS",
+    "TOKENIZER_TASK",
+    "BatchLengthMismatchError",
+    "EntityEncodingMixin",
+    "EntitySpanOutOfRangeError",
+    "check_encodable",
+    "check_length_arguments",
+    "check_text_input",
+    "encode_with_targets",
+    "split_text_at_spans",
+]
