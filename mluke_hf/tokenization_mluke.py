@@ -25,20 +25,18 @@ from transformers.utils import logging
 from .text.converter import fairseq_sentencepiece_processor
 from .text.entity_encoding import EntityEncodingMixin
 from .text.entity_vocab import load_entity_vocab, save_entity_vocab
+from .text.layout import (
+    ENTITY_TOKEN_ARGUMENTS,
+    FAIRSEQ_OFFSET,
+    FAIRSEQ_SPECIAL_IDS,
+    FAIRSEQ_UNK_ID,
+    SPIECE_UNDERLINE,
+    VOCAB_FILES_NAMES,
+    mask_token_id,
+)
 
 logger = logging.get_logger(__name__)
 
-SPIECE_UNDERLINE = "▁"
-VOCAB_FILES_NAMES = {"vocab_file": "sentencepiece.bpe.model", "entity_vocab_file": "entity_vocab.json"}
-
-# fairseq's four specials come before SentencePiece's pieces; piece p has id p + FAIRSEQ_OFFSET.
-FAIRSEQ_SPECIAL_IDS = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
-FAIRSEQ_OFFSET = 1
-FAIRSEQ_UNK_ID = 3
-
-# Constructor arguments naming special ENTITIES (not word tokens). transformers 5 would register any `*_token`
-# argument as a word-level special token, so they are kept out of its hands (see `__init__`).
-ENTITY_TOKEN_ARGUMENTS = ("entity_unk_token", "entity_pad_token", "entity_mask_token", "entity_mask2_token")
 
 
 def _as_added_token(token: Any) -> Any:
@@ -152,7 +150,7 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         self.entity_vocab_file = entity_vocab_file
         self.fairseq_tokens_to_ids = dict(FAIRSEQ_SPECIAL_IDS)
         self.fairseq_offset = FAIRSEQ_OFFSET
-        self.fairseq_tokens_to_ids["<mask>"] = len(self.sp_model) + FAIRSEQ_OFFSET
+        self.fairseq_tokens_to_ids["<mask>"] = mask_token_id(len(self.sp_model))
         self.fairseq_ids_to_tokens = {index: token for token, index in self.fairseq_tokens_to_ids.items()}
 
         self._init_entity_attributes(

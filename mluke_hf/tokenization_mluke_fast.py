@@ -40,16 +40,12 @@ from .text.entity_encoding import (
     split_text_at_spans,
 )
 from .text.entity_vocab import load_entity_vocab, save_entity_vocab
+from .text.layout import FAST_VOCAB_FILES_NAMES as VOCAB_FILES_NAMES
 from .text.tensor_conversion import batch_encoding
 from .tokenization_mluke import MLukeTokenizer, special_token_arguments
 
 logger = logging.get_logger(__name__)
 
-VOCAB_FILES_NAMES = {
-    "vocab_file": "sentencepiece.bpe.model",
-    "entity_vocab_file": "entity_vocab.json",
-    "tokenizer_file": "tokenizer.json",
-}
 
 # Stand-in ids for word tokens while the entity path runs with offsets: far above any real id, so markers, special
 # tokens and padding (real ids) stay apart from them and each one points back to its token's id and offsets.
