@@ -26,7 +26,6 @@ from .text.converter import (
     GraphemeRepair,
     convert_sentencepiece,
     exact_sentencepiece_tokenizer,
-    fairseq_sentencepiece_processor,
     is_unigram_model,
     may_tie,
 )
@@ -40,7 +39,9 @@ from .text.entity_encoding import (
     split_text_at_spans,
 )
 from .text.entity_vocab import load_entity_vocab, save_entity_vocab
+from .text.layout import FAIRSEQ_OFFSET
 from .text.layout import FAST_VOCAB_FILES_NAMES as VOCAB_FILES_NAMES
+from .text.sentencepiece_engine import SentencePieceEngine
 from .text.tensor_conversion import batch_encoding
 from .tokenization_mluke import MLukeTokenizer, special_token_arguments
 
@@ -262,9 +263,8 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         self.entity_vocab_file = entity_vocab_file
         self.sp_model_kwargs = {} if sp_model_kwargs is None else sp_model_kwargs
         has_model = vocab_file is not None and os.path.isfile(vocab_file)
-        self.sp_model, self._fairseq_sp_model = self._load_sentencepiece()
-        self.fairseq_offset = 1
-        self._added_token_pattern = None
+        self._engine = self._load_engine()
+        self.fairseq_offset = FAIRSEQ_OFFSET
         self._grapheme_repair = GraphemeRepair.from_model_file(vocab_file) if has_model else None
         # Unigram ties (see `_tie_safe_backend`): only a model file lets SentencePiece itself settle them.
         self._settles_ties = has_model and is_unigram_model(vocab_file)
@@ -968,19 +968,26 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
                     self.__dict__["_added_maps_cache"] = cached
         return cached[1], cached[2]
 
-    # SentencePiece path of the entity encoding (no offsets): MLukeTokenizer's own, on this class's added tokens.
-    _sentencepiece_text_pieces = MLukeTokenizer._encode_text_pieces
+    @property
+    def sp_model(self):
+        """The SentencePiece processor of `vocab_file` (as `MLukeTokenizer.sp_model`), or None without the file."""
+        return self._engine.processor if self._engine is not None else None
 
-    _encode_plain_texts = MLukeTokenizer._encode_plain_texts
-    _encode_word_ids = MLukeTokenizer._encode_word_ids
-    _piece_ids_to_word_ids = MLukeTokenizer._piece_ids_to_word_ids
-    _added_token_regex = MLukeTokenizer._added_token_regex
-    _split_on_added_tokens = MLukeTokenizer._split_on_added_tokens
+    def _sentencepiece_text_pieces(
+        self, pieces: list[str], split_special_tokens: bool | None = None, one_text: bool = False
+    ) -> list[list[int]]:
+        """Word ids of each piece from the SentencePiece engine (`MLukeTokenizer`'s), on this class's added tokens:
+        the route of every call that asks for no offsets."""
+        if split_special_tokens is None:
+            split_special_tokens = self.split_special_tokens
+        return self._engine.encode_pieces(
+            pieces, self._added_tokens_encoder, self._added_tokens_decoder, split_special_tokens, one_text
+        )
 
     def __getstate__(self):
         state = self.__dict__.copy()
         # SentencePiece processors and Rust normalisers are rebuilt from vocab_file.
-        state.update(sp_model=None, _fairseq_sp_model=None, _exact_backend=None, _grapheme_repair=None)
+        state.update(_engine=None, _exact_backend=None, _grapheme_repair=None)
         state.pop("_backend_lock", None)
         state.pop("_added_maps_lock", None)
         return state
@@ -989,20 +996,15 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         self.__dict__.update(state)
         self._backend_lock = threading.RLock()
         self._added_maps_lock = threading.Lock()
-        self.sp_model, self._fairseq_sp_model = self._load_sentencepiece()
-        if self.sp_model is not None:
+        self._engine = self._load_engine()
+        if self._engine is not None:
             self._grapheme_repair = GraphemeRepair.from_model_file(self.vocab_file)
 
-    def _load_sentencepiece(self):
-        """The SentencePiece processor of `vocab_file` (as `MLukeTokenizer`'s) and its fairseq-numbered twin (see
-        `fairseq_sentencepiece_processor`; None for models outside XLM-R's layout), or (None, None) without a file."""
+    def _load_engine(self) -> SentencePieceEngine | None:
+        """The SentencePiece engine of `vocab_file` (as `MLukeTokenizer`'s), or None without the file."""
         if not (self.vocab_file and os.path.isfile(self.vocab_file)):
-            return None, None
-        import sentencepiece as spm
-
-        processor = spm.SentencePieceProcessor(**self.sp_model_kwargs)
-        processor.Load(self.vocab_file)
-        return processor, fairseq_sentencepiece_processor(processor, **self.sp_model_kwargs)
+            return None
+        return SentencePieceEngine.from_file(self.vocab_file, self.sp_model_kwargs)
 
     _released_tokenizer_config = MLukeTokenizer._released_tokenizer_config
     _find_added_token = MLukeTokenizer._find_added_token

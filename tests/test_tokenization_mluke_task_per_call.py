@@ -258,7 +258,7 @@ def test_single_texts_never_use_the_threaded_batch_api(loaded):
             calls.append(type(value).__name__)
             return self.processor.encode(value, *args, **kwargs)
 
-    tokenizer._fairseq_sp_model = Recorder(tokenizer._fairseq_sp_model)
+    tokenizer._engine.fairseq_processor = Recorder(tokenizer._engine.fairseq_processor)
     expected = tokenizer(TEXT, entity_spans=SPANS["entity_span_classification"])
     tokenizer(TEXT)
     tokenizer(TEXT, entity_spans=SPANS["entity_span_classification"], task="entity_span_classification")
