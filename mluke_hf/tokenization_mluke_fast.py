@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import unicodedata
 from shutil import copyfile
 from typing import Any
 
@@ -41,16 +40,19 @@ from .text.entity_encoding import (
 from .text.entity_vocab import load_entity_vocab, save_entity_vocab
 from .text.layout import FAIRSEQ_OFFSET
 from .text.layout import FAST_VOCAB_FILES_NAMES as VOCAB_FILES_NAMES
+from .text.offsets import (
+    TOKEN_REF_BASE,
+    cover_gaps,
+    has_attaching_characters,
+    stand_in_ids_to_real_ids,
+    stand_in_offsets,
+    strip_leading_space,
+)
 from .text.sentencepiece_engine import SentencePieceEngine
 from .text.tensor_conversion import batch_encoding
 from .tokenization_mluke import MLukeTokenizer, special_token_arguments
 
 logger = logging.get_logger(__name__)
-
-
-# Stand-in ids for word tokens while the entity path runs with offsets: far above any real id, so markers, special
-# tokens and padding (real ids) stay apart from them and each one points back to its token's id and offsets.
-_TOKEN_REF_BASE = 1 << 40
 
 
 def _raw_text_token(token: Any, special: bool) -> AddedToken:
@@ -91,37 +93,6 @@ def _check_plain_input(text: Any, argument: str, is_split_into_words: bool) -> N
     check_text_input(text, argument)
 
 
-def _attaches_to_previous(character: str) -> bool:
-    """Marks, format and control characters (not whitespace): what a normaliser composes into or deletes after the
-    character before it."""
-    return not character.isspace() and unicodedata.category(character)[0] in "MC"
-
-
-_ATTACHING_CANDIDATES = None
-
-
-def _has_attaching_characters(text: str) -> bool:
-    """Whether `text` holds a character `_attaches_to_previous` accepts (most do not; `_cover_gaps` is skipped)."""
-    global _ATTACHING_CANDIDATES
-    if _ATTACHING_CANDIDATES is None:
-        import regex
-
-        _ATTACHING_CANDIDATES = regex.compile(r"[\p{M}\p{C}]")
-    return any(not match.isspace() for match in _ATTACHING_CANDIDATES.findall(text))
-
-
-def _cover_gaps(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Extend each span over the characters after it that no token covers when they are marks, format or control
-    characters: the normaliser folded them into the token before (`"a\u0308"` -> `"ä"`) or deleted them."""
-    covered = []
-    for index, (start, end) in enumerate(spans):
-        limit = spans[index + 1][0] if index + 1 < len(spans) else len(text)
-        while end < limit and _attaches_to_previous(text[end]):
-            end += 1
-        covered.append((start, end))
-    return covered
-
-
 def _is_batch_of_pairs(text: Any) -> bool:
     """A non-empty list of `[text, text_pair]` (lists or tuples of two str)."""
     return (
@@ -132,14 +103,6 @@ def _is_batch_of_pairs(text: Any) -> bool:
             for pair in text
         )
     )
-
-
-def _strip_leading_space(text: str, span: tuple[int, int]) -> tuple[int, int]:
-    """A token such as `▁world` covers the space before the word; its offsets start at the word, as in XLM-R."""
-    start, end = span
-    while start < end - 1 and text[start].isspace():
-        start += 1
-    return (start, end)
 
 
 # Plain-call arguments only the Rust backend serves (fast-tokenizer semantics); other plain calls take SentencePiece.
@@ -545,10 +508,10 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
                 new_row = [
                     span
                     if sequence is None or span[1] - span[0] < 2 or not source[span[0]].isspace()
-                    else _strip_leading_space(source, span)
+                    else strip_leading_space(source, span)
                     for span, sequence in zip(row, sequence_ids)
                 ]
-                if _has_attaching_characters(source):
+                if has_attaching_characters(source):
                     new_row = self._cover_row_gaps(new_row, sequence_ids, None, sample, sources, False)
                 fixed.append(new_row)
                 continue
@@ -564,7 +527,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
                 if key in regions:
                     span = GraphemeRepair.restore([span], regions[key])[0]
                 source = sources[sequence][sample]
-                new_row.append(_strip_leading_space(source[word] if is_split_into_words else source, span))
+                new_row.append(strip_leading_space(source[word] if is_split_into_words else source, span))
             fixed.append(self._cover_row_gaps(new_row, sequence_ids, word_ids, sample, sources, is_split_into_words))
         encoded["offset_mapping"] = fixed[0] if single_row else fixed
         # With tensors, one text still gets a batch axis (as the backend gives it).
@@ -584,7 +547,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         for (sequence, word), indices in groups.items():
             source = sources[sequence][sample]
             source = source[word] if is_split_into_words else source
-            for index, span in zip(indices, _cover_gaps(source, [row[index] for index in indices])):
+            for index, span in zip(indices, cover_gaps(source, [row[index] for index in indices])):
                 row[index] = span
         return row
 
@@ -722,7 +685,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         if maps:
             offsets = [repair.restore(row, maps.get(index)) for index, row in enumerate(offsets)]
         offsets = [
-            _cover_gaps(piece, [_strip_leading_space(piece, span) for span in row])
+            cover_gaps(piece, [strip_leading_space(piece, span) for span in row])
             for piece, row in zip(pieces, offsets)
         ]
         return [encoding.ids for encoding in encodings], offsets
@@ -746,7 +709,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         if maps:
             offsets = [self._grapheme_repair.restore(row, maps.get(index)) for index, row in enumerate(offsets)]
         return ids, [
-            _cover_gaps(piece, [_strip_leading_space(piece, span) for span in row])
+            cover_gaps(piece, [strip_leading_space(piece, span) for span in row])
             for piece, row in zip(pieces, offsets)
         ]
 
@@ -811,7 +774,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         for piece_ids, piece_offsets, piece_start in zip(ids, offsets, capture["piece_starts"]):
             row = []
             for token_id, (start, end) in zip(piece_ids, piece_offsets):
-                row.append(_TOKEN_REF_BASE + len(capture["tokens"]))
+                row.append(TOKEN_REF_BASE + len(capture["tokens"]))
                 capture["tokens"].append((token_id, (start + piece_start, end + piece_start)))
             stand_ins.append(row)
         return stand_ins
@@ -833,33 +796,13 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             **kwargs,
         )  # fmt: skip
         tokens = capture["tokens"]
+        markers = (self.entity_token_1_id, self.entity_token_2_id)
 
         def real_ids(row):
-            return [tokens[value - _TOKEN_REF_BASE][0] if value >= _TOKEN_REF_BASE else value for value in row]
+            return stand_in_ids_to_real_ids(row, tokens)
 
         def offsets_of(row):
-            spans = []
-            for index, value in enumerate(row):
-                if value >= _TOKEN_REF_BASE:
-                    spans.append(tokens[value - _TOKEN_REF_BASE][1])
-                elif value in (self.entity_token_1_id, self.entity_token_2_id):
-                    spans.append(None)  # filled from its neighbours below
-                else:
-                    spans.append((0, 0))
-            seen = set()
-            for index, value in enumerate(row):
-                if spans[index] is not None:
-                    continue
-                opening = value not in seen
-                seen.symmetric_difference_update({value})
-                if opening:
-                    follower = next((spans[k] for k in range(index + 1, len(row)) if row[k] >= _TOKEN_REF_BASE), None)
-                    position = follower[0] if follower else 0
-                else:
-                    leader = next((spans[k] for k in range(index - 1, -1, -1) if row[k] >= _TOKEN_REF_BASE), None)
-                    position = leader[1] if leader else 0
-                spans[index] = (position, position)
-            return spans
+            return stand_in_offsets(row, tokens, markers)
 
         rows = encoded["input_ids"] if batched else [encoded["input_ids"]]
         encoded["offset_mapping"] = [offsets_of(row) for row in rows] if batched else offsets_of(rows[0])
