@@ -1,8 +1,9 @@
 """`MLukeTokenizer`: the SentencePiece tokenizer of mLUKE checkpoints, exact to transformers 4.57.6.
 
-Word ids follow XLM-R's fairseq layout (`<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3, SentencePiece piece p -> p+1,
-`<mask>` = pieces+1, then `<ent>`, `<ent2>`); text normalisation is SentencePiece's own (nmt_nfkc, whitespace
-collapsing, dummy prefix). Entity handling lives in `mluke_hf.text.entity_encoding`, shared with the fast tokenizer.
+A thin public class: word ids come from `mluke_hf.text.sentencepiece_engine` (XLM-R's fairseq layout, see
+`mluke_hf.text.layout`; normalisation is SentencePiece's own), entity handling (spans, per-call `task=`, truncation,
+padding) from `mluke_hf.text.entity_encoding`; both are shared with `MLukeTokenizerFast`. This module adds the
+vocabulary, decoding and the released file set on save.
 """
 
 from __future__ import annotations

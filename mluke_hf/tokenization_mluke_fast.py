@@ -1,11 +1,14 @@
 """`MLukeTokenizerFast`: mLUKE's tokenizer on the Rust `tokenizers` library, with the ids of `MLukeTokenizer`.
 
-The backend is built from `sentencepiece.bpe.model` by `mluke_hf.text.converter` (or read back from the
-`tokenizer.json` this class saves). Entity handling is `MLukeTokenizer`'s own (`EntityEncodingMixin`); only the step
-"text piece -> word ids" runs in Rust, one batched call per `__call__`. On top of the slow tokenizer it gives
-character offsets (`return_offsets_mapping`, also on the entity path), `word_ids()`, `is_split_into_words` and
-`return_overflowing_tokens` with `stride` on the plain path, which is what transformers' question-answering and
-token-classification pipelines need.
+Which engine produces what:
+- ids of every call that asks for no alignment (plain or entity, single or batch): the SentencePiece engine both
+  classes compose (`mluke_hf.text.sentencepiece_engine`), so the ids are `MLukeTokenizer`'s by construction;
+- character offsets (`return_offsets_mapping`, also on the entity path), `word_ids()` and the other `Encoding`
+  accessors, `is_split_into_words`, `return_overflowing_tokens` with `stride`: the Rust backend, built from
+  `sentencepiece.bpe.model` by `mluke_hf.text.converter` (or read back from the `tokenizer.json` this class saves),
+  its offsets mapped back by `mluke_hf.text.offsets`; it is configured and used under a per-tokenizer lock.
+Entity handling (spans, per-call `task=`, truncation, padding) is `mluke_hf.text.entity_encoding`, as in the slow
+class. This is what transformers' question-answering and token-classification pipelines need.
 """
 
 from __future__ import annotations
