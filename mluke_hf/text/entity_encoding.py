@@ -10,7 +10,9 @@ transformers 4.57.6's MLukeTokenizer; deliberate divergences are listed in docs/
 Contract for a backend class. Put `EntityEncodingMixin` FIRST in the bases (its `__call__`, `_encode_plus`,
 `prepare_for_model`, `truncate_sequences`, `pad` and `_pad` must win over transformers' own), then:
 
-- implement `_encode_text_pieces(self, pieces: list[str], split_special_tokens: bool = False) -> list[list[int]]`:
+- implement `_encode_text_pieces(self, pieces: list[str], split_special_tokens=None, one_text=False, **kwargs)
+  -> list[list[int]]` (both classes delegate to `mluke_hf.text.sentencepiece_engine`; `one_text` marks the pieces of
+  a single-text call, the fast class also takes a per-call `offset_capture`):
   the word ids of each piece encoded ON ITS OWN, without `<s>`/`</s>`, exactly as the reference's
   `convert_tokens_to_ids(tokenize(piece))` (each piece gets its own SentencePiece dummy prefix `▁`; added tokens such
   as `<mask>` are matched, `<mask>` eating the spaces on its left). It is called once per `__call__` with the pieces
