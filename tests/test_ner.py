@@ -25,7 +25,6 @@ from mluke_hf.tasks.ner import (
     read_ner_file,
     spans_to_bio,
     split_words,
-    tokenizer_task,
     word_token_counts,
     words_from_tokens,
 )
@@ -159,16 +158,15 @@ def test_read_conll_and_jsonl(tmp_path):
     assert label_list(records) == ["O", "LOC"]
 
 
-def test_tokenizer_task_restores_the_mode(mluke_tokenizer):
+def test_word_token_counts_ignore_and_keep_the_tokenizer_mode(mluke_tokenizer):
     mluke_tokenizer.task = "entity_classification"
-    with tokenizer_task(mluke_tokenizer, None):
-        assert mluke_tokenizer.task is None
-    assert mluke_tokenizer.task == "entity_classification"
-    # Counting works whatever mode the tokenizer was loaded in (tokenize() refuses plain text in a task mode).
-    counts = word_token_counts(mluke_tokenizer, ["Paris", "Zürich"])
-    assert mluke_tokenizer.task == "entity_classification"
-    with tokenizer_task(mluke_tokenizer, None):
-        assert counts == [max(1, len(mluke_tokenizer.tokenize(word))) for word in ("Paris", "Zürich")]
+    try:
+        # Counting works whatever mode the tokenizer was loaded in, and leaves that mode alone.
+        counts = word_token_counts(mluke_tokenizer, ["Paris", "Zürich", "東京"])
+        assert mluke_tokenizer.task == "entity_classification"
+        assert counts == [max(1, len(mluke_tokenizer.tokenize(word))) for word in ("Paris", "Zürich", "東京")]
+    finally:
+        mluke_tokenizer.task = None
 
 
 def test_encode_entity_spans_keeps_every_span(mluke_tokenizer):

@@ -16,7 +16,6 @@ training example and the demo:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -165,24 +164,12 @@ def decode_greedy(candidates: Iterable[tuple[float, int, int, str]]) -> list[tup
 # -- feature building ----------------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def tokenizer_task(tokenizer, task: str | None):
-    """Run the block with `tokenizer.task` set to `task` (the mLUKE tokenizers' encoding mode), then restore it."""
-    previous = getattr(tokenizer, "task", None)
-    tokenizer.task = task
-    try:
-        yield tokenizer
-    finally:
-        tokenizer.task = previous
-
-
 def encode_entity_spans(tokenizer, text: str, entity_spans: Sequence[tuple[int, int]], task: str) -> dict:
     """Tokenizer features (plain lists) of one text with character `entity_spans`, in the tokenizer mode `task`.
 
     Every span is kept (the tokenizer's default `max_entity_length` does not cut them); callers chunk spans first.
     """
-    with tokenizer_task(tokenizer, task):
-        encoding = tokenizer(text, entity_spans=list(entity_spans), max_entity_length=max(1, len(entity_spans)))
+    encoding = tokenizer(text, entity_spans=list(entity_spans), max_entity_length=max(1, len(entity_spans)), task=task)
     return {key: list(value) for key, value in encoding.items()}
 
 
@@ -190,11 +177,10 @@ def word_token_counts(tokenizer, words: Sequence[str], cache: dict[str, int] | N
     """Subword tokens per word, as the entity tokenizers cut the text at every span boundary (each word alone)."""
     cache = {} if cache is None else cache
     counts = []
-    with tokenizer_task(tokenizer, None):
-        for word in words:
-            if word not in cache:
-                cache[word] = max(1, len(tokenizer.tokenize(word)))
-            counts.append(cache[word])
+    for word in words:
+        if word not in cache:
+            cache[word] = max(1, len(tokenizer.tokenize(word)))
+        counts.append(cache[word])
     return counts
 
 
