@@ -69,14 +69,15 @@ def load_sentences(count: int) -> list[str]:
 class PerSentenceLoop:
     """In-tree LukeForEntitySpanClassification, one forward per chunk of one sentence's candidate spans."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, device: str = "cpu"):
         self.tokenizer = transformers.AutoTokenizer.from_pretrained(folder, task="entity_span_classification")
         self.model, info = transformers.LukeForEntitySpanClassification.from_pretrained(
             folder, attn_implementation="eager", output_loading_info=True
         )
         if info["missing_keys"]:
             raise RuntimeError(f"in-tree model did not load every weight: {info['missing_keys']}")
-        self.model.eval()
+        self.model.eval().to(device)
+        self.device = device
         self.id2label = self.model.config.id2label
 
     def __call__(self, text: str) -> list[dict]:
@@ -90,7 +91,7 @@ class PerSentenceLoop:
         for index in range(0, len(spans), MAX_ENTITY_LENGTH):
             chunk = spans[index : index + MAX_ENTITY_LENGTH]
             char_spans = [(words[start][0], words[end][1]) for start, end in chunk]
-            encoding = self.tokenizer(text, entity_spans=char_spans, return_tensors="pt")
+            encoding = self.tokenizer(text, entity_spans=char_spans, return_tensors="pt").to(self.device)
             with torch.inference_mode():
                 logits = self.model(**encoding).logits[0]
             best_logits, best_labels = logits.max(dim=-1)
@@ -164,7 +165,7 @@ def run(args: argparse.Namespace) -> dict:
         folder = build_folder(Path(scratch) / "ner", width)
         pipelines = {
             name: transformers.pipeline(
-                "entity-span-classification", model=str(folder), batch_size=args.batch_size, device="cpu", dtype=dtype
+                "entity-span-classification", model=str(folder), batch_size=args.batch_size, device=args.device, dtype=dtype
             )
             for name, dtype in zip(args.dtypes, dtypes)
         }
@@ -173,7 +174,7 @@ def run(args: argparse.Namespace) -> dict:
         verbosity = transformers.logging.get_verbosity()
         transformers.logging.set_verbosity_error()
         try:
-            baseline = PerSentenceLoop(folder)
+            baseline = PerSentenceLoop(folder, args.device)
         finally:
             transformers.logging.set_verbosity(verbosity)
 
@@ -250,6 +251,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--batch-size", type=int, default=8, help="the pipeline's batch_size")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="torch device of both sides (default cpu)")
     parser.add_argument("--quick", action="store_true", help="tiny model, 8 sentences, one round: a smoke test")
     parser.add_argument("--json", type=Path, help="write the result here")
     return parser.parse_args(argv)
