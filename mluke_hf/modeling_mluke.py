@@ -228,7 +228,8 @@ class MLukeSelfAttention(nn.Module):
         # One contiguous copy of each side, shared by its two query projections.
         words = hidden_states[:, :word_length].contiguous()
         entities = hidden_states[:, word_length:].contiguous()
-        query = hidden_states.new_empty(batch_size, length, heads, 2 * head_size)
+        # The projections' dtype, not the states': under autocast they differ (bf16 projections of fp32 states).
+        query = key.new_empty(batch_size, length, heads, 2 * head_size)
         for rows, states, left, right in (
             (slice(None, word_length), words, self.query, self.w2e_query),
             (slice(word_length, None), entities, self.e2w_query, self.e2e_query),

@@ -171,3 +171,22 @@ def test_spans_per_input_come_from_the_checkpoint(pipeline_folder, tmp_path):
     assert len(trained.preprocess({"text": text}, max_entity_length=7)["spans"][0]) == 7
     decided = [span[:2] for spans in prepared["spans"] for span in spans]
     assert decided == enumerate_spans(len(split_words(text)), 16)
+
+
+def test_entity_aware_attention_under_autocast_runs_in_bf16():
+    # Trainer's bf16 mode: fp32 weights under autocast. The doubled-width queries must take the projections' bf16,
+    # not the fp32 of the states they come from (which would add two casts per layer).
+    model = mluke_hf.MLukeForEntitySpanClassification(tiny_config(use_entity_aware_attention=True)).train()
+    attention = model.luke.encoder.layer[0].attention.self
+    built = attention._entity_aware_inputs
+    dtypes = []
+
+    def recording(*args, **kwargs):
+        tensors = built(*args, **kwargs)
+        dtypes.append(tuple(tensor.dtype for tensor in tensors))
+        return tensors
+
+    attention._entity_aware_inputs = recording
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = model(**word_entity_batch()).logits
+    assert dtypes == [(torch.bfloat16,) * 3] and logits.dtype == torch.bfloat16
