@@ -1,24 +1,27 @@
-"""NER end to end: `pipeline("entity-span-classification")` against a per-sentence loop over in-tree LUKE, CPU fp32.
+"""NER end to end: `pipeline("entity-span-classification")` in fp32 and bf16 against a per-sentence fp32 loop over
+in-tree LUKE, CPU.
 
-    .venv/bin/python benchmarks/bench_ner_pipeline.py            # 100 demo sentences, 3 interleaved rounds
+    .venv/bin/python benchmarks/bench_ner_pipeline.py            # 100 demo sentences, 3 rounds, fp32 and bf16
+    .venv/bin/python benchmarks/bench_ner_pipeline.py --threads 1 --sentences 30 --rounds 2
     .venv/bin/python benchmarks/bench_ner_pipeline.py --quick    # tiny model, 8 sentences, 1 round (smoke test)
 
 One hub-layout checkpoint (released mluke-large-lite-finetuned-conll-2003 layout: `model_type: "luke"`,
 LukeForEntitySpanClassification, labels O/LOC/PER/ORG/MISC) is built with 4 layers of base width and random weights
-(a small SentencePiece vocabulary: table size does not change the time). Both sides read that same folder:
+(a small SentencePiece vocabulary: table size does not change the time). Every side reads that same folder:
 
-- plugin: `pipeline("entity-span-classification", model=folder, batch_size=...)` after `import mluke_hf`, over the
-  list of sentences (chunks of consecutive sentences share forward batches, padded to the longest input).
+- pipeline fp32 / bf16 (`--dtypes`): `pipeline("entity-span-classification", model=folder, batch_size=...,
+  dtype=...)` over a list of sentences, with its defaults (spans per model input from the checkpoint, 128 here as it
+  does not say; inputs of several sentences share forward batches, sorted by size).
 - baseline: the straightforward loop a user writes from the LUKE docs: for each sentence, every span of up to 16
   words is a candidate, candidates are cut in chunks of 32 (max_entity_length), each chunk is tokenized with the
   mLUKE tokenizer (task="entity_span_classification") and goes through transformers' in-tree
-  `LukeForEntitySpanClassification` (eager attention) in one forward; spans are decoded greedily by logit. The
-  tokenizer is mluke_hf's on both sides (5.23's in-tree MLukeTokenizer gives wrong ids, see FACTS.md), so the
-  comparison is the model and the batching.
+  `LukeForEntitySpanClassification` (eager attention, fp32) in one forward; spans are decoded greedily by logit. The
+  tokenizer is mluke_hf's on both sides (5.23's in-tree MLukeTokenizer gives wrong ids, see FACTS.md).
 
-Rounds alternate (baseline, plugin, plugin, baseline, ...); figures are medians of sentences per second. The script
-also reports on how many sentences the two sides return the same entities (same weights, same recipe: expected all,
-up to ties in float rounding).
+Sides take turns on each slice of `--slice` sentences, rotating who goes first, so load changes hit all alike;
+figures are medians over rounds of the summed wall (and CPU) time. Also reported: on how many sentences the sides
+return the same entities (the pipeline at the loop's 32 spans per input must match the loop exactly), the CPU flags
+and the load average.
 """
 
 from __future__ import annotations
