@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 import transformers
 
-import mluke_hf  # noqa: F401  (registers the mLUKE classes)
+import mluke_hf
 from mluke_hf.configuration_mluke import MLukeConfig
 
 REPO = Path(__file__).resolve().parents[1]

@@ -3,12 +3,15 @@
     .venv/bin/python benchmarks/check.py                 # model targets (time and peak memory) and the NER pipeline
     .venv/bin/python benchmarks/check.py --skip-ner      # model targets only
     .venv/bin/python benchmarks/check.py --rounds 9      # more rounds on a noisy machine
+    .venv/bin/python benchmarks/check.py --skip-model --skip-memory --demo-model mluke-demo   # NER and bf16 only
 
 For developers before they stop, not for CI (timings are noisy there). Targets, CPU fp32, 2 threads, 4 layers of base
 width, ratio in-tree / plugin: forward at B=4 L=256 E=32 >= 1.05x entity-aware and >= 1.0x plain; forward at L=512
 E=128 entity-aware >= 1.1x; training step >= 1.05x (both attention kinds); peak memory no higher than in-tree
-(inference and training); NER pipeline >= 3x the per-sentence in-tree loop. Timings on a shared machine wander:
-when one ratio misses by a hair, run again before you believe it.
+(inference and training); NER pipeline >= 3x the per-sentence in-tree loop in fp32 and >= 6x with bf16 weights (same
+run, interleaved); the demo model's held-out entity F1 in bf16 within 0.01 of fp32 (`--demo-model FOLDER`, else the
+demo is trained first, a few CPU minutes). Timings on a shared machine wander: when one ratio misses by a hair, run
+again before you believe it.
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_model  # noqa: E402
-import bench_ner_pipeline  # noqa: E402
-from _common import BASE_WIDTH, MEMORY_TARGETS, TIME_TARGETS, memory_supported, set_threads, shape_label  # noqa: E402
+import bench_bf16_accuracy
+import bench_model
+import bench_ner_pipeline
+from _common import BASE_WIDTH, MEMORY_TARGETS, TIME_TARGETS, memory_supported, set_threads, shape_label
 
-NER_TARGET = 3.0
+NER_TARGETS = {"pipeline fp32": 3.0, "pipeline bf16": 6.0}
+# Largest held-out F1 difference between bf16 and fp32 allowed, as a "ratio" target: 1 - difference >= 0.99.
+F1_TOLERANCE = 0.01
 
 
 def _find(rows: list[dict], target_shape: dict, mode: str) -> dict:
@@ -33,16 +39,22 @@ def _find(rows: list[dict], target_shape: dict, mode: str) -> dict:
     raise KeyError(f"no result for {shape_label(target_shape)} {mode}")
 
 
-def evaluate(time_rows: list[dict], memory_rows: list[dict], ner_ratio: float | None) -> list[tuple[str, float, float]]:
+def evaluate(
+    time_rows: list[dict], memory_rows: list[dict], ner_ratios: dict | None, f1_difference: float | None = None
+) -> list[tuple[str, float, float]]:
     """(name, measured ratio, target) for every target that was measured."""
     results = []
     for name, target_shape, mode, minimum in TIME_TARGETS:
-        results.append((name, _find(time_rows, target_shape, mode)["ratio"], minimum))
+        if time_rows:
+            results.append((name, _find(time_rows, target_shape, mode)["ratio"], minimum))
     for name, target_shape, mode, minimum in MEMORY_TARGETS:
         if memory_rows:
             results.append((name, _find(memory_rows, target_shape, mode)["ratio"], minimum))
-    if ner_ratio is not None:
-        results.append(("NER pipeline vs per-sentence in-tree loop", ner_ratio, NER_TARGET))
+    for side, minimum in NER_TARGETS.items():
+        if ner_ratios and side in ner_ratios:
+            results.append((f"NER {side} vs per-sentence in-tree loop", ner_ratios[side], minimum))
+    if f1_difference is not None:
+        results.append(("demo F1: 1 - |bf16 - fp32|", 1.0 - f1_difference, 1.0 - F1_TOLERANCE))
     return results
 
 
@@ -53,6 +65,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-ner", action="store_true")
+    parser.add_argument("--skip-model", action="store_true", help="no model time targets")
+    parser.add_argument("--skip-accuracy", action="store_true", help="no demo F1 check (bf16 against fp32)")
+    parser.add_argument("--demo-model", type=Path, help="a trained demo checkpoint (default: train one)")
+    parser.add_argument("--ner-sentences", type=int, default=100)
+    parser.add_argument("--ner-rounds", type=int, default=3)
     return parser.parse_args(argv)
 
 
@@ -66,7 +83,9 @@ def main(argv=None) -> int:
     def targeted_modes(current: dict) -> list[str]:
         return [mode for _, target_shape, mode, _ in TIME_TARGETS if target_shape == current]
 
-    time_rows = bench_model.time_rows(shapes, targeted_modes, BASE_WIDTH, args.rounds, args.training_rounds)
+    time_rows = []
+    if not args.skip_model:
+        time_rows = bench_model.time_rows(shapes, targeted_modes, BASE_WIDTH, args.rounds, args.training_rounds)
     memory_rows = []
     if not args.skip_memory and memory_supported():
         memory_shapes = []
@@ -74,13 +93,19 @@ def main(argv=None) -> int:
             if target_shape not in memory_shapes:
                 memory_shapes.append(target_shape)
         memory_rows = bench_model.memory_rows(memory_shapes, ["inference", "training"], BASE_WIDTH, args.threads)
-    ner_ratio = None
+    ner_ratios = None
     if not args.skip_ner:
-        ner_ratio = bench_ner_pipeline.main(["--threads", str(args.threads)])["ratio"]
+        ner_ratios = bench_ner_pipeline.main(
+            ["--threads", str(args.threads), "--sentences", str(args.ner_sentences), "--rounds", str(args.ner_rounds)]
+        )["ratios"]
+    f1_difference = None
+    if not args.skip_accuracy:
+        accuracy_args = ["--model", str(args.demo_model), "--max-mention-length", "4"] if args.demo_model else []
+        f1_difference = bench_bf16_accuracy.main(accuracy_args)["f1_difference_bf16"]
 
     failures = 0
     print()
-    for name, ratio, minimum in evaluate(time_rows, memory_rows, ner_ratio):
+    for name, ratio, minimum in evaluate(time_rows, memory_rows, ner_ratios, f1_difference):
         ok = ratio >= minimum
         failures += not ok
         print(f"{'ok  ' if ok else 'FAIL'} {name:<45} {ratio:6.2f}x (target >= {minimum:.2f}x)")

@@ -158,6 +158,13 @@ def add_pipeline_options(sub: argparse.ArgumentParser, name: str, command: Comma
         help="records run and written together, and model inputs per forward pass (default 8)",
     )
     sub.add_argument("--device", default=None, help="torch device, e.g. cpu, cuda, cuda:1 (default: cpu)")
+    sub.add_argument(
+        "--dtype",
+        choices=["fp32", "bf16", "auto"],
+        default="fp32",
+        help="weights and arithmetic: fp32 (default), bf16 (faster where the hardware has bfloat16 matrix "
+        "instructions, near-tie results may change), auto (bf16 on such hardware, else fp32)",
+    )
     sub.add_argument("--no-progress", action="store_true", help="no progress bar, even on long inputs")
     sub.add_argument(
         "--result-key",
@@ -170,7 +177,7 @@ def add_pipeline_options(sub: argparse.ArgumentParser, name: str, command: Comma
     add_debug_option(sub, argparse.SUPPRESS)
     if name == "ner":
         sub.add_argument("--max-mention-length", type=positive_int, default=None, help="longest span in words (16)")
-        sub.add_argument("--max-entity-length", type=positive_int, default=None, help="spans per model input (32)")
+        sub.add_argument("--max-entity-length", type=positive_int, default=None, help="spans per model input (the checkpoint's, 128)")
     if name in ("classify-entities", "classify-relations"):
         sub.add_argument("--top-k", type=positive_int, default=None, help="best labels kept (single-label heads)")
         sub.add_argument("--threshold", type=probability, default=None, help="score cut of multi-label heads (0.5)")
@@ -477,6 +484,13 @@ def checked_model_source(command: Command, model: str) -> str:
     return str(reference)
 
 
+def pipeline_dtype(args: argparse.Namespace, device: str):
+    """The torch dtype of `--dtype` (auto: bf16 where the device has bfloat16 matrix instructions)."""
+    from .precision import resolve_dtype
+
+    return resolve_dtype(getattr(args, "dtype", "fp32"), device)
+
+
 def build_pipeline(command: Command, args: argparse.Namespace, source: str, device: str):
     """Model (its head checked once loaded: hub ids were not checked before), tokenizer and pipeline of `command`."""
     from transformers import AutoTokenizer, pipeline
@@ -487,7 +501,9 @@ def build_pipeline(command: Command, args: argparse.Namespace, source: str, devi
     from .checkpoint_checks import HEADS, check_loaded_head
 
     model_class = PIPELINE_REGISTRY.supported_tasks[command.task]["pt"][0]
-    model, loading = model_class.from_pretrained(source, output_loading_info=True)
+    model, loading = model_class.from_pretrained(
+        source, output_loading_info=True, dtype=pipeline_dtype(args, device)
+    )
     check_loaded_head(args.model, model, loading.get("missing_keys", ()), HEADS[command.task])
     tokenizer = AutoTokenizer.from_pretrained(source)
     return pipeline(command.task, model=model, tokenizer=tokenizer, device=device, batch_size=args.batch_size)

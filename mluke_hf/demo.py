@@ -135,6 +135,8 @@ def train(model, tokenizer, train_examples, heldout_examples, args: argparse.Nam
     from .tasks.training import ner_compute_metrics, ner_features
 
     label2id = model.config.label2id
+    # Saved with the model, so the NER pipeline groups candidate spans as the model was trained on them.
+    model.config.ner_spans_per_input = MAX_ENTITY_LENGTH
     options = {"max_mention_length": MAX_MENTION_LENGTH, "max_entity_length": MAX_ENTITY_LENGTH,
                "max_tokens": model_max_tokens(tokenizer, model.config)}  # fmt: skip
     train_features = ner_features(tokenizer, train_examples, label2id, **options)

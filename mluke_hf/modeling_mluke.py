@@ -228,7 +228,8 @@ class MLukeSelfAttention(nn.Module):
         # One contiguous copy of each side, shared by its two query projections.
         words = hidden_states[:, :word_length].contiguous()
         entities = hidden_states[:, word_length:].contiguous()
-        query = hidden_states.new_empty(batch_size, length, heads, 2 * head_size)
+        # The projections' dtype, not the states': under autocast they differ (bf16 projections of fp32 states).
+        query = key.new_empty(batch_size, length, heads, 2 * head_size)
         for rows, states, left, right in (
             (slice(None, word_length), words, self.query, self.w2e_query),
             (slice(word_length, None), entities, self.e2w_query, self.e2e_query),
@@ -539,9 +540,11 @@ SPAN_POSITION_NAMES = ("entity_start_positions", "entity_end_positions")
 def _check_index_range(values: torch.Tensor | None, name: str, lower: int, upper: int, fix: str) -> None:
     """ValueError naming `name` when an index falls outside [lower, upper), instead of an indexing error deep in torch.
 
-    Skipped under torch.compile, where reading the values would break the graph.
+    Runs on CPU tensors only: reading the values of a tensor on an accelerator would stall the forward on a host-device
+    sync (the tokenizer and collator produce in-range indices; an out-of-range one there fails in the device's
+    indexing kernel). Skipped under torch.compile too, where reading the values would break the graph.
     """
-    if values is None or values.numel() == 0 or torch.compiler.is_compiling():
+    if values is None or values.device.type != "cpu" or values.numel() == 0 or torch.compiler.is_compiling():
         return
     low, high = (int(value) for value in torch.aminmax(values.detach()))
     if low < lower or high >= upper:
@@ -662,7 +665,13 @@ class MLukeModel(MLukePreTrainedModel):
             joint_embeddings = torch.cat([word_embeddings, entity_embeddings], dim=1)
             joint_mask = self._joint_attention_mask(attention_mask, entity_attention_mask, word_embeddings, entity_ids)
 
-        mask = create_bidirectional_mask(config=self.config, inputs_embeds=joint_embeddings, attention_mask=joint_mask)
+        mask = create_bidirectional_mask(
+            config=self.config,
+            inputs_embeds=joint_embeddings,
+            attention_mask=joint_mask,
+            # Dropping an all-ones mask means reading it: a host sync when it lives on an accelerator.
+            allow_is_bidirectional_skip=joint_mask is None or joint_mask.device.type == "cpu",
+        )
         encoder_outputs = self.encoder(
             joint_embeddings,
             mask,

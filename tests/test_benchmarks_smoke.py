@@ -18,6 +18,7 @@ sys.path.insert(0, str(BENCHMARKS))
 import bench_collator  # noqa: E402
 import bench_model  # noqa: E402
 import bench_ner_pipeline  # noqa: E402
+import bench_precision  # noqa: E402
 from _common import full_grid, memory_supported  # noqa: E402
 
 
@@ -46,9 +47,19 @@ def test_benchmark_scripts_quick_mode_produce_rows(tmp_path, capsys):
 
     ner = bench_ner_pipeline.main(["--quick", "--threads", "1"])
     assert ner["sentences"] == 8
-    assert _positive(ner["plugin_sentences_per_s"]) and _positive(ner["baseline_sentences_per_s"])
-    # Same weights, same recipe: both sides find the same entities.
-    assert ner["same_entities"] == 8
+    assert set(ner["sentences_per_s"]) == {"baseline", "pipeline fp32", "pipeline bf16"}
+    assert all(_positive(value) for value in ner["sentences_per_s"].values())
+    assert ner["ratio"] == ner["ratios"]["pipeline fp32"] and _positive(ner["ratios"]["pipeline bf16"])
+    # Same weights, same recipe (the loop's 32 spans per input): both sides find the same entities.
+    assert ner["same_entities"]["pipeline fp32 at 32 spans per input vs loop"] == 8
+
+    precision = bench_precision.main(["--quick", "--threads", "1"])
+    for mode in ("inference", "training"):
+        assert set(precision[f"{mode}_s"]) == {"plugin fp32", "plugin bf16", "in-tree fp32", "in-tree bf16"}
+        assert all(_positive(value) for value in precision[f"{mode}_s"].values())
+        assert precision[f"{mode}_ratios"]["plugin bf16 vs plugin fp32"] == pytest.approx(
+            precision[f"{mode}_s"]["plugin fp32"] / precision[f"{mode}_s"]["plugin bf16"]
+        )
 
 
 def test_full_grid_covers_the_issue_grid():
@@ -67,10 +78,17 @@ def test_check_compares_each_target_with_its_ratio():
     time_rows = [{**target_shape, "mode": mode, "ratio": minimum + 0.01} for _, target_shape, mode, minimum in TIME_TARGETS]
     time_rows[0]["ratio"] = TIME_TARGETS[0][3] - 0.01  # the first one misses its target
     memory_rows = [{**target_shape, "mode": mode, "ratio": 1.0} for _, target_shape, mode, _ in MEMORY_TARGETS]
-    results = check.evaluate(time_rows, memory_rows, ner_ratio=2.5)
-    assert len(results) == len(TIME_TARGETS) + len(MEMORY_TARGETS) + 1
+    ner_ratios = {"pipeline fp32": 2.5, "pipeline bf16": 6.5}
+    results = check.evaluate(time_rows, memory_rows, ner_ratios, f1_difference=0.02)
+    assert len(results) == len(TIME_TARGETS) + len(MEMORY_TARGETS) + 3
     missed = [name for name, ratio, minimum in results if ratio < minimum]
-    assert missed == [TIME_TARGETS[0][0], "NER pipeline vs per-sentence in-tree loop"]
+    assert missed == [
+        TIME_TARGETS[0][0],
+        "NER pipeline fp32 vs per-sentence in-tree loop",
+        "demo F1: 1 - |bf16 - fp32|",
+    ]
+    results = check.evaluate([], [], {"pipeline fp32": 3.1, "pipeline bf16": 5.9}, f1_difference=0.004)
+    assert [name for name, ratio, minimum in results if ratio < minimum] == ["NER pipeline bf16 vs per-sentence in-tree loop"]
 
 
 @pytest.mark.slow

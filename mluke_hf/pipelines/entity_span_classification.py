@@ -28,6 +28,17 @@ from .base import EntityPipeline, check_at_most
 
 # The recipe of the released NER model and of `mluke_hf.tasks.training.ner_features`.
 DEFAULT_MAX_MENTION_LENGTH = 16
+# Candidate spans per model input of the original LUKE NER recipe, used when the checkpoint's config does not say
+# (`ner_spans_per_input`, written by NER fine-tuning). More spans per input: fewer forward rows per text.
+DEFAULT_SPANS_PER_INPUT = 128
+
+
+def spans_per_input(config) -> int:
+    """Candidate spans per model input the checkpoint was fine-tuned with (`config.ner_spans_per_input`), or 128."""
+    value = getattr(config, "ner_spans_per_input", None)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return DEFAULT_SPANS_PER_INPUT
+    return value
 
 
 class EntitySpanClassificationPipeline(EntityPipeline):
@@ -39,7 +50,8 @@ class EntitySpanClassificationPipeline(EntityPipeline):
 
     Parameters (at construction or per call):
         max_mention_length: longest candidate span, in words (default 16).
-        max_entity_length: candidate spans per model input (default: the tokenizer's, 32 for released checkpoints).
+        max_entity_length: candidate spans per model input (default: the checkpoint's `ner_spans_per_input`, else
+            128 as in the original LUKE recipe).
         max_tokens: word tokens per model window (default: what the model's position table holds, 510).
         ignore_labels: labels never reported (default `["O"]`).
         batch_size: model inputs per forward pass (default 8).
@@ -84,7 +96,7 @@ class EntitySpanClassificationPipeline(EntityPipeline):
     ) -> dict[str, Any]:
         text = inputs["text"]
         if max_entity_length is None:
-            max_entity_length = getattr(self.tokenizer, "max_entity_length", None) or 32
+            max_entity_length = spans_per_input(self.model.config)
         if max_tokens is None:
             max_tokens = model_max_tokens(self.tokenizer, self.model.config)
         features = encode_span_features(

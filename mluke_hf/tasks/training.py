@@ -422,6 +422,8 @@ def run_ner(args: argparse.Namespace, model=None, tokenizer=None) -> dict[str, A
     labels = [model.config.id2label[index] for index in sorted(model.config.id2label)]
     label2id = {label: index for index, label in enumerate(labels)}
     max_tokens = model_max_tokens(tokenizer, model.config)
+    # Saved with the model, so the NER pipeline groups candidate spans as the model was trained on them.
+    model.config.ner_spans_per_input = args.max_entity_length
     options = {"max_mention_length": args.max_mention_length, "max_entity_length": args.max_entity_length,
                "max_tokens": max_tokens}  # fmt: skip
     train_features = ner_features(tokenizer, train_examples, label2id, **options)
