@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="train a tiny mLUKE for multilingual NER and run it as a pipeline", add_help=False
     )
     demo.add_argument("demo_args", nargs=argparse.REMAINDER)
+    from .onnx.cli import add_export_parser
+
+    add_export_parser(subcommands)
     return parser
 
 
@@ -163,7 +166,10 @@ def run_command(name: str, args: argparse.Namespace) -> int:
     device = args.device if args.device is not None else "cpu"
     # Whatever a model's loading code prints must not mix with the JSONL on stdout.
     with contextlib.redirect_stdout(sys.stderr):
-        runner = pipeline(command.task, model=args.model, device=device, batch_size=args.batch_size)
+        from .onnx.cli import pipeline_arguments  # an exported folder (model.onnx) runs on ONNX Runtime
+
+        sources = pipeline_arguments(args.model, command.task)
+        runner = pipeline(command.task, **sources, device=device, batch_size=args.batch_size)
     name_of_input = "<stdin>" if args.input == "-" else args.input
 
     from tqdm.auto import tqdm
@@ -216,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Everything after `demo` belongs to the demo's own parser (its --help included).
         return run_demo(argv[1:])
     args = parser.parse_args(argv)
+    if args.command == "export":
+        return args.run(args)
     try:
         return run_command(args.command, args)
     except (InputError, OSError) as error:
