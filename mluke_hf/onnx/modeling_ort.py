@@ -164,7 +164,8 @@ class ORTModel:
 
     def _feeds(self, inputs: dict[str, Any]) -> dict[str, np.ndarray]:
         for name, reason in _UNSUPPORTED_ARGUMENTS.items():
-            if inputs.get(name) not in (None, False):
+            value = inputs.get(name)
+            if value is not None and value is not False:
                 raise ValueError(f"{name}: {reason}")
         given = {
             name: value
