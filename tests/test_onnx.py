@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -159,9 +160,9 @@ def test_exported_folder_is_complete_with_dynamic_axes(exported):
     assert dims["entity_ids"] == ["batch", "entities"]
     assert dims["entity_position_ids"] == ["batch", "entities", "mention"]
     assert [output_value.name for output_value in graph.graph.output] == ["logits"]
-    info = json.loads((report_path := __import__("pathlib").Path(output)) .joinpath(EXPORT_INFO_FILE).read_text())
+    info = json.loads((Path(output) / EXPORT_INFO_FILE).read_text())
     assert info["architecture"] == "MLukeForEntitySpanClassification" and info["max_abs_diff"] <= ATOL
-    assert len(info["sample_shapes"]) == 2 and report_path.joinpath("config.json").is_file()
+    assert len(info["sample_shapes"]) == 2 and (Path(output) / "config.json").is_file()
     # The tokenizer files travel along: the exported folder's tokenizer encodes exactly like the source's.
     text, spans = "東京と大阪 and Berlin", [(0, 2), (3, 5), (10, 16)]
     source_tokenizer, exported_tokenizer = AutoTokenizer.from_pretrained(source), AutoTokenizer.from_pretrained(output)
