@@ -20,6 +20,7 @@ the MatMul weights) is derived from the checked fp32 graph; its difference from 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -204,13 +205,28 @@ def quantize_int8(source: Path, target: Path) -> None:
     """Dynamic int8 quantization of the MatMul weights (activations quantized per call), via onnxruntime."""
     quantization = require("onnxruntime.quantization")
     external = any(path != source for path in source.parent.iterdir())
-    quantization.quantize_dynamic(
-        str(source),
-        str(target),
-        weight_type=quantization.QuantType.QInt8,
-        op_types_to_quantize=["MatMul"],
-        use_external_data_format=external,
-    )
+    # Its advice to pre-process the graph does not apply: symbolic shape inference fails on the traced graph's Loop.
+    advice = _MessageFilter("Please consider")
+    logging.getLogger().addFilter(advice)
+    try:
+        quantization.quantize_dynamic(
+            str(source),
+            str(target),
+            weight_type=quantization.QuantType.QInt8,
+            op_types_to_quantize=["MatMul"],
+            use_external_data_format=external,
+        )
+    finally:
+        logging.getLogger().removeFilter(advice)
+
+
+class _MessageFilter(logging.Filter):
+    def __init__(self, prefix: str):
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefix)
 
 
 # -- writing ---------------------------------------------------------------------------------------------------------
