@@ -359,3 +359,20 @@ def test_sample_batches_hold_padding_and_several_scripts(tiny_checkpoint_factory
         assert np.unique(first["entity_attention_mask"].sum(dim=1).numpy()).size >= (
             2 if head.tokenizer_task in (None, "entity_span_classification") else 1
         ), architecture
+
+
+@pytest.mark.slow
+def test_benchmark_quick_mode_produces_rows(capsys):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import bench_onnx
+
+    results = bench_onnx.main(["--quick", "--threads", "1"])
+    assert set(results["runners"]) == {"torch_fp32", "ort_fp32", "ort_int8"}
+    assert results["sentences"] == 8 and results["export_max_abs_diff"]["ort_fp32"] <= ATOL
+    for row in results["runners"].values():
+        assert row["sentences_per_s"] > 0 and row["weights_mb"] > 0 and 0.0 <= row["f1"] <= 1.0
+    # Same weights, fp32 on both sides: the same entities on every sentence.
+    assert results["runners"]["ort_fp32"]["same_entities_as_torch"] == 8
+    assert "| ort_int8 |" in capsys.readouterr().out
