@@ -376,3 +376,13 @@ def test_benchmark_quick_mode_produces_rows(capsys):
     # Same weights, fp32 on both sides: the same entities on every sentence.
     assert results["runners"]["ort_fp32"]["same_entities_as_torch"] == 8
     assert "| ort_int8 |" in capsys.readouterr().out
+
+
+def test_help_lists_the_export_subcommand(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--help"])
+    assert exit_info.value.code == 0 and "export" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["export", "onnx", "--help"])
+    help_text = capsys.readouterr().out
+    assert all(option in help_text for option in ("--quantize", "--opset", "--overwrite", "--atol"))
