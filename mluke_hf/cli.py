@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("demo_args", nargs=argparse.REMAINDER)
     # Further subcommands register here: `subcommands.add_parser(...)` and `set_defaults(run=their_function)`;
     # `main` calls `args.run(args)` inside the one error path.
+    from .onnx.cli import add_export_parser
+
+    add_export_parser(subcommands)
     return parser
 
 
@@ -457,7 +460,16 @@ def resolve_device(value: str | None) -> str:
 def load_runner(command: Command, args: argparse.Namespace):
     """The pipeline of `command` over `--model`, after the checks; every load failure is a CliError."""
     device = resolve_device(args.device)
-    source = checked_model_source(command, args.model)
+    if is_onnx_folder(args.model):
+        # An exported folder (model.onnx) runs on ONNX Runtime; its export already checked it against PyTorch.
+        def build():
+            return build_onnx_pipeline(command, args, device)
+    else:
+        source = checked_model_source(command, args.model)
+
+        def build():
+            return build_pipeline(command, args, source, device)
+
     if args.no_progress:
         from transformers.utils import logging as transformers_logging
 
@@ -465,11 +477,31 @@ def load_runner(command: Command, args: argparse.Namespace):
     try:
         # Whatever a model's loading code prints must not mix with the JSONL on stdout.
         with contextlib.redirect_stdout(sys.stderr):
-            return build_pipeline(command, args, source, device)
+            return build()
     except (CliError, CheckpointError):
         raise
     except Exception as error:  # any failure to load is the checkpoint's or the hub's
         raise CliError(f"{args.model}: cannot load the model: {one_line(error)}") from error
+
+
+def is_onnx_folder(model: str) -> bool:
+    from .onnx import is_onnx_folder as holds_onnx_model
+
+    return holds_onnx_model(model)
+
+
+def build_onnx_pipeline(command: Command, args: argparse.Namespace, device: str):
+    """The pipeline of `command` on ONNX Runtime over an exported folder (CPU; `--dtype` does not apply)."""
+    from transformers import pipeline
+
+    import mluke_hf  # noqa: F401  (registers the entity pipelines)
+
+    from .onnx.cli import pipeline_arguments
+
+    if getattr(args, "dtype", "fp32") != "fp32":
+        raise CliError(f"{args.model}: --dtype {args.dtype} does not apply to an ONNX export (its graph is fp32 or int8)")
+    arguments = pipeline_arguments(args.model, command.task)
+    return pipeline(command.task, **arguments, device=device, batch_size=args.batch_size)
 
 
 def checked_model_source(command: Command, model: str) -> str:
