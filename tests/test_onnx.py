@@ -38,7 +38,6 @@ from mluke_hf.onnx import (
 )
 from mluke_hf.onnx import export as export_module
 from mluke_hf.onnx._dependencies import require
-from mluke_hf.tasks.ner import tokenizer_task
 
 ARCHITECTURES = {
     "LukeForEntitySpanClassification": ORTModelForEntitySpanClassification,
@@ -93,8 +92,7 @@ def check_batches(tokenizer, architecture: str) -> list[dict[str, torch.Tensor]]
             spans = [(spans[0][0], spans[0][0] + len(mask))] + [
                 (start - len(words[0]) + len(mask), end - len(words[0]) + len(mask)) for start, end in spans[1:row + 1]
             ]
-        with tokenizer_task(tokenizer, head.tokenizer_task):
-            encoding = tokenizer(text, entity_spans=spans, max_entity_length=len(spans))
+        encoding = tokenizer(text, entity_spans=spans, max_entity_length=len(spans), task=head.tokenizer_task)
         features.append({key: list(value) for key, value in encoding.items()})
     collator = MLukeDataCollator(tokenizer)
     return [collator(features[:3]), collator(features[3:])]

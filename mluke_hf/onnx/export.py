@@ -102,8 +102,6 @@ def _entity_spans(text: str, words: Sequence[str], head: ExportedHead) -> list[t
 
 def sample_features(tokenizer, head: ExportedHead) -> list[dict[str, list]]:
     """Tokenizer features (lists) of the sample texts in the head's mode; masked LM texts get a masked mention."""
-    from ..tasks.ner import tokenizer_task
-
     features = []
     for text, words in SAMPLE_TEXTS:
         if head.tokenizer_task is None:
@@ -112,8 +110,7 @@ def sample_features(tokenizer, head: ExportedHead) -> list[dict[str, list]]:
             text = text.replace(words[0], mask, 1)
             words = (mask, *words[1:])
         spans = _entity_spans(text, words, head)
-        with tokenizer_task(tokenizer, head.tokenizer_task):
-            encoding = tokenizer(text, entity_spans=spans, max_entity_length=len(spans))
+        encoding = tokenizer(text, entity_spans=spans, max_entity_length=len(spans), task=head.tokenizer_task)
         features.append({key: list(value) for key, value in encoding.items()})
     return features
 
