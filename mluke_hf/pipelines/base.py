@@ -66,7 +66,7 @@ def _naming_input(error: Exception, index: int) -> Exception:
         return error
     try:
         return type(error)(f"input {index}: {error}")
-    except Exception:
+    except (TypeError, ValueError):  # an error class whose constructor takes other arguments
         return RuntimeError(f"input {index} failed: {type(error).__name__}: {error}")
 
 

@@ -36,7 +36,7 @@ def _check_entity(entity, text: str, where: str) -> tuple[int, int, str]:
     except (KeyError, TypeError):
         raise ValueError(f"{where}: each entity needs 'start', 'end' and 'label', got {entity!r}") from None
     if isinstance(start, bool) or isinstance(end, bool) or not isinstance(start, int) or not isinstance(end, int):
-        raise ValueError(f"{where}: entity offsets must be ints, got {entity!r}")
+        raise TypeError(f"{where}: entity offsets must be ints, got {entity!r}")
     if not 0 <= start < end <= len(text):
         raise ValueError(f"{where}: entity {entity!r} is not a non-empty span of the text (length {len(text)})")
     if not isinstance(label, str) or not label or label == OUTSIDE_LABEL:
@@ -95,7 +95,7 @@ def read_jsonl(path: str | os.PathLike) -> list[NerExample]:
             continue
         text = record.get("text")
         if not isinstance(text, str):
-            raise ValueError(f"{where}: expected a 'text' string (or 'tokens' and 'ner_tags'), got keys {list(record)}")
+            raise TypeError(f"{where}: expected a 'text' string (or 'tokens' and 'ner_tags'), got keys {list(record)}")
         entities = [_check_entity(entity, text, where) for entity in record.get("entities", [])]
         examples.append(NerExample(text, entities, record.get("language"), where))
     return examples
@@ -123,7 +123,7 @@ def _jsonl_records(path: str | os.PathLike) -> Iterable[tuple[int, dict]]:
             except json.JSONDecodeError as error:
                 raise ValueError(f"{path}:{line_number}: not a JSON line ({error.msg})") from None
             if not isinstance(record, dict):
-                raise ValueError(f"{path}:{line_number}: expected a JSON object, got {type(record).__name__}")
+                raise TypeError(f"{path}:{line_number}: expected a JSON object, got {type(record).__name__}")
             yield line_number, record
 
 

@@ -368,7 +368,7 @@ def finish_distributed(trainer) -> None:
     """
     import gc
 
-    import torch.distributed as distributed
+    from torch import distributed
 
     if not (distributed.is_available() and distributed.is_initialized()):
         return
@@ -405,8 +405,11 @@ def run_ner(args: argparse.Namespace, model=None, tokenizer=None) -> dict[str, A
         eval_features.dataset,
         ner_compute_metrics(eval_examples, eval_features, model.config.id2label),
         task="ner",
-        counts={"train_examples": len(train_examples), "eval_examples": len(eval_examples),
-                "train_features": len(train_features.dataset)},  # fmt: skip
+        counts={
+            "train_examples": len(train_examples),
+            "eval_examples": len(eval_examples),
+            "train_features": len(train_features.dataset),
+        },
     )
 
 

@@ -23,6 +23,7 @@ piece) cannot be a candidate; training data readers report such entities (with t
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -92,8 +93,8 @@ def piece_lengths(tokenizer, texts: Sequence[str]) -> list[list[int]]:
         raise TypeError(f"{type(tokenizer).__name__} has neither a SentencePiece model nor a Rust backend to cut text")
     lengths = []
     for text, encoding in zip(texts, backend.encode_batch(list(texts), add_special_tokens=False)):
-        starts = sorted({start for start, end in encoding.offsets if end > start} | {0}) + [len(text)]
-        lengths.append([end - start for start, end in zip(starts, starts[1:]) if end > start])
+        starts = sorted({start for start, end in encoding.offsets if end > start} | {0, len(text)})
+        lengths.append([end - start for start, end in itertools.pairwise(starts)])
     return lengths
 
 
@@ -106,7 +107,7 @@ def cut_at_pieces(text: str, lengths: Sequence[int]) -> list[tuple[int, int]]:
         if 0 < position < len(text) and position in allowed:
             cuts.append(position)
     cuts.append(len(text))
-    return list(zip(cuts, cuts[1:]))
+    return list(itertools.pairwise(cuts))
 
 
 def candidate_units_batch(tokenizer, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
