@@ -113,8 +113,8 @@ def ner_features(
             result.sentence_indices.append(sentence_index)
             result.spans.append(feature.spans)
     if unreachable:
-        shown = "\n  ".join(unreachable[:20])
-        more = f"\n  ... and {len(unreachable) - 20} more" if len(unreachable) > 20 else ""
+        shown = "\n  ".join(unreachable[:5])
+        more = f"\n  ... and {len(unreachable) - 5} more" if len(unreachable) > 5 else ""
         logger.warning(
             "%d gold entities cannot be predicted (max_mention_length=%d units; units are words, or SentencePiece "
             "pieces in spaceless and clitic scripts, see mluke_hf.tasks.ner.boundaries):\n  %s%s",

@@ -11,8 +11,8 @@ be made of, and `max_mention_length` counts them.
 - Scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar, Tibetan), and scripts whose
   space-separated tokens carry attached particles or clitics (Hangul: `서울에서` = `서울` + `에서`; Arabic, Hebrew:
   `وباريس` = `و` + `باريس`) are cut further, at the model's own SentencePiece piece boundaries (moved to the nearest
-  grapheme boundary, never inside one): `candidate_units`. A change between such a script and another one inside a
-  token (`2015年`, `Google社`) is a boundary too.
+  grapheme boundary, never inside one): `candidate_units`. A change of script inside a token is a boundary too
+  (`2015年`, `Google社`, and `東京で` between Han and Hiragana, which SentencePiece keeps in one piece).
 
 Piece boundaries rather than a dictionary word segmenter: they serve every one of these scripts with one rule and no
 extra dependency, and they are where the model's own token representations start and end: the span classifier reads
@@ -33,29 +33,34 @@ import regex
 PIECE_SCRIPTS = (
     "Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tibetan", "Hangul", "Arabic", "Hebrew",
 )  # fmt: skip
-# Script_Extensions, so that marks shared by a script (the prolonged sound mark `ー`, `々`) count as that script.
-_PIECE_CHAR = "[" + "".join(rf"\p{{scx={script}}}" for script in PIECE_SCRIPTS) + "]"
+# One match per unit: a run of word clusters in one piece script, a run of other word clusters, or one other
+# cluster. Script_Extensions, so that marks shared by scripts (the prolonged sound mark `ー`) join their run.
 _WORD_CHAR = r"[\p{L}\p{N}\p{M}_]"
-# One match per unit: a run of word clusters in piece scripts, a run of other word clusters, or one other cluster.
+_PIECE_CHAR = "[" + "".join(rf"\p{{scx={script}}}" for script in PIECE_SCRIPTS) + "]"
 UNIT_PATTERN = regex.compile(
-    rf"(?P<piece>(?:(?={_WORD_CHAR})(?={_PIECE_CHAR})\X)+)"
-    rf"|(?P<word>(?:(?={_WORD_CHAR})(?!{_PIECE_CHAR})\X)+)"
-    r"|(?P<symbol>(?!\s)\X)"
+    "|".join(rf"(?P<{script}>(?:(?={_WORD_CHAR})(?=\p{{scx={script}}})\X)+)" for script in PIECE_SCRIPTS)
+    + rf"|(?P<word>(?:(?={_WORD_CHAR})(?!{_PIECE_CHAR})\X)+)"
+    + r"|(?P<symbol>(?!\s)\X)"
 )
 GRAPHEME_PATTERN = regex.compile(r"\X")
 # Below U+0300 (Latin, Latin-1, Latin Extended, IPA) no character combines, joins or belongs to a piece script,
 # so the plain pattern gives the same units, several times faster.
 _SIMPLE_LIMIT = "\u0300"
 _SIMPLE_UNIT_PATTERN = re.compile(r"\w+|[^\w\s]")
-_SPACELESS_SCRIPTS = ("Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tibetan")
-_SPACELESS_CHAR = regex.compile("[" + "".join(rf"\p{{scx={script}}}" for script in _SPACELESS_SCRIPTS) + "]")
+_WHOLE_UNITS = ("word", "symbol")
+# Scripts written without spaces between words; Chinese and Japanese mix the first three in one run.
+_SPACELESS_GROUPS = [
+    regex.compile("[" + "".join(rf"\p{{scx={script}}}" for script in group) + "]")
+    for group in (("Han", "Hiragana", "Katakana"), ("Thai",), ("Lao",), ("Khmer",), ("Myanmar",), ("Tibetan",))
+]
 
 
-def _coarse_units(text: str) -> list[tuple[int, int, bool]]:
-    """`(start, end, in_piece_script)` of the words and single graphemes of `text` (no tokenizer needed)."""
+def coarse_units(text: str) -> list[tuple[int, int, bool]]:
+    """`(start, end, cut_further)` of the words and single graphemes of `text` (no tokenizer needed); runs of a piece
+    script are to be cut further, at piece boundaries."""
     if not text or max(text) < _SIMPLE_LIMIT:
         return [(*match.span(), False) for match in _SIMPLE_UNIT_PATTERN.finditer(text)]
-    return [(*match.span(), match.lastgroup == "piece") for match in UNIT_PATTERN.finditer(text)]
+    return [(*match.span(), match.lastgroup not in _WHOLE_UNITS) for match in UNIT_PATTERN.finditer(text)]
 
 
 def split_words(text: str) -> list[tuple[int, int]]:
@@ -64,12 +69,16 @@ def split_words(text: str) -> list[tuple[int, int]]:
     This is `candidate_units` before the piece-level cut of spaceless and clitic scripts: the whole units of
     space-separated text, and whole runs (a clause of Chinese, `서울에서`) of the others.
     """
-    return [(start, end) for start, end, _ in _coarse_units(text)]
+    return [(start, end) for start, end, _ in coarse_units(text)]
 
 
 def grapheme_starts(text: str) -> set[int]:
     """Offsets where an extended grapheme cluster of `text` starts (and `len(text)`)."""
     return {match.start() for match in GRAPHEME_PATTERN.finditer(text)} | {len(text)}
+
+
+def _grapheme_lengths(text: str) -> list[int]:
+    return [match.end() - match.start() for match in GRAPHEME_PATTERN.finditer(text)]
 
 
 def piece_lengths(tokenizer, texts: Sequence[str]) -> list[list[int]]:
@@ -86,8 +95,18 @@ def piece_lengths(tokenizer, texts: Sequence[str]) -> list[list[int]]:
             protos = sp_model.encode(list(texts), return_type="proto", enable_sampling=False)
         except (TypeError, ValueError):  # sentencepiece < 0.2.1
             protos = sp_model.encode(list(texts), out_type="immutable_proto", enable_sampling=False)
-        # Piece surfaces partition the input (a leading `▁` has an empty surface).
-        return [[len(piece.surface) for piece in proto.pieces if piece.surface] for proto in protos]
+        unknown = sp_model.unk_id()
+        # Piece surfaces partition the input (a leading `▁` has an empty surface). A run of characters the
+        # vocabulary lacks comes back as one unknown piece: it has no inner structure, so each grapheme counts.
+        return [
+            [
+                length
+                for piece in proto.pieces
+                if piece.surface
+                for length in (_grapheme_lengths(piece.surface) if piece.id == unknown else (len(piece.surface),))
+            ]
+            for proto in protos
+        ]
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is None:
         raise TypeError(f"{type(tokenizer).__name__} has neither a SentencePiece model nor a Rust backend to cut text")
@@ -112,7 +131,7 @@ def cut_at_pieces(text: str, lengths: Sequence[int]) -> list[tuple[int, int]]:
 
 def candidate_units_batch(tokenizer, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
     """`candidate_units` of several texts, with one tokenizer call for all their piece-script runs."""
-    coarse = [_coarse_units(text) for text in texts]
+    coarse = [coarse_units(text) for text in texts]
     runs = list(dict.fromkeys(text[start:end] for text, units in zip(texts, coarse) for start, end, piece in units
                               if piece))  # fmt: skip
     cut = dict(zip(runs, (cut_at_pieces(run, lengths) for run, lengths in zip(runs, piece_lengths(tokenizer, runs)))))
@@ -138,9 +157,9 @@ def candidate_units(tokenizer, text: str) -> list[tuple[int, int]]:
 
 
 def joins_without_space(left: str, right: str) -> bool:
-    """Whether two pre-split tokens (CoNLL words) sit side by side in raw text: both in a script written without
-    spaces (`東京` + `で`), so joining them with a space would change how the model's tokenizer reads them."""
-    return bool(left and right and _SPACELESS_CHAR.match(left[-1]) and _SPACELESS_CHAR.match(right[0]))
+    """Whether two pre-split tokens (CoNLL words) sit side by side in raw text: both in the same script written
+    without spaces (`東京` + `で`), so joining them with a space would change how the model's tokenizer reads them."""
+    return any(group.match(left[-1]) and group.match(right[0]) for group in _SPACELESS_GROUPS)
 
 
 def words_from_tokens(words: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
