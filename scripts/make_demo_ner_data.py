@@ -445,9 +445,8 @@ def main() -> None:
     train, heldout = generate()
     args.output_dir.mkdir(parents=True, exist_ok=True)
     for name, records in (("train.jsonl", train), ("heldout.jsonl", heldout)):
-        with open(args.output_dir / name, "w", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        lines = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+        (args.output_dir / name).write_text(lines, encoding="utf-8")
     print(f"wrote {len(train)} training and {len(heldout)} held-out sentences to {args.output_dir}")
 
 

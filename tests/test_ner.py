@@ -3,6 +3,7 @@ BIO <-> spans, entity scores, file readers, span features; mluke_hf.tasks.traini
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import numpy as np
@@ -78,7 +79,7 @@ def test_units_never_split_a_grapheme_cluster(mluke_tokenizer, text):
 def test_units_tile_the_text_between_spaces(mluke_tokenizer, parts):
     text = "".join(parts)
     units = candidate_units(mluke_tokenizer, text)
-    assert all(left[1] <= right[0] for left, right in zip(units, units[1:]))
+    assert all(left[1] <= right[0] for left, right in itertools.pairwise(units))
     assert not any(character.isspace() for start, end in units for character in text[start:end])
     # Every grapheme cluster that does not open with whitespace lies whole inside one unit.
     for cluster in GRAPHEME_PATTERN.finditer(text):
@@ -351,10 +352,10 @@ def test_ner_features_and_greedy_decoding_give_perfect_scores_from_gold_logits(m
 
 
 def test_ner_labels_keep_a_model_that_already_covers_the_data():
-    class Config:
-        id2label = {0: "O", 1: "LOC", 2: "PER", 3: "ORG", 4: "MISC"}
+    from types import SimpleNamespace
 
+    config = SimpleNamespace(id2label={0: "O", 1: "LOC", 2: "PER", 3: "ORG", 4: "MISC"})
     examples = [NerExample("Bonn", [(0, 4, "LOC")])]
-    assert ner_labels(Config, examples) == ["O", "LOC", "PER", "ORG", "MISC"]
-    Config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
-    assert ner_labels(Config, examples) == ["O", "LOC"]
+    assert ner_labels(config, examples) == ["O", "LOC", "PER", "ORG", "MISC"]
+    config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
+    assert ner_labels(config, examples) == ["O", "LOC"]
