@@ -3,7 +3,8 @@
 transformers' `DataCollatorWithPadding` pads word fields only; mLUKE features also carry an entity sequence
 (`entity_ids`, masks, `entity_position_ids` rows, span start/end positions) and, for span classification, one label
 per entity. `MLukeDataCollator` pads each group, on the right, to the longest in the batch (or a multiple of
-`pad_to_multiple_of`):
+`pad_to_multiple_of`), word and entity fields with the values of `tokenizer.pad()` (both through
+`mluke_hf.text.entity_padding`):
 
 | field                                              | padded with                                 |
 |----------------------------------------------------|---------------------------------------------|
@@ -29,9 +30,9 @@ from typing import Any
 
 import torch
 
+from .text.entity_padding import WORD_FIELDS, entity_fill, pad_position_rows, pad_row, round_up, word_fill
 from .text.tensor_conversion import ENTITY_FIELDS, int64_tensor
 
-WORD_FIELDS = ("input_ids", "attention_mask", "token_type_ids", "position_ids", "special_tokens_mask")
 LABEL_FIELDS = ("labels", "label")
 
 
@@ -41,12 +42,6 @@ def _as_python(value: Any) -> Any:
     if hasattr(value, "tolist") and not isinstance(value, (list, tuple, str)):
         return value.tolist()  # numpy arrays and scalars
     return value
-
-
-def _round_up(length: int, multiple: int | None) -> int:
-    if multiple is None or length % multiple == 0:
-        return length
-    return (length // multiple + 1) * multiple
 
 
 @dataclass
@@ -95,7 +90,7 @@ class MLukeDataCollator:
     def __call__(self, features: Sequence[Mapping[str, Any]]) -> dict[str, torch.Tensor]:
         features = self._check_features(features)
         batch: dict[str, torch.Tensor] = {}
-        word_length = _round_up(max(len(feature["input_ids"]) for feature in features), self.pad_to_multiple_of)
+        word_length = round_up(max(len(feature["input_ids"]) for feature in features), self.pad_to_multiple_of)
         for name in WORD_FIELDS:
             if name in features[0]:
                 rows = [feature[name] for feature in features]
@@ -188,32 +183,29 @@ class MLukeDataCollator:
     # -- padding -----------------------------------------------------------------------------------------------------
 
     def _word_fill(self, name: str) -> int:
-        if name in ("input_ids", "position_ids"):
-            return self.pad_token_id
-        return 1 if name == "special_tokens_mask" else 0
+        return word_fill(name, self.pad_token_id)
 
     def _pad_rows(self, rows: list[list], length: int, fill, dtype=torch.long) -> torch.Tensor:
-        padded = [list(row) + [fill] * (length - len(row)) for row in rows]
+        padded = [pad_row(row, length, fill) for row in rows]
         return int64_tensor(padded) if dtype == torch.long else torch.tensor(padded, dtype=dtype)
 
     def _entity_fields(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        """The entity fields padded as `tokenizer.pad()` pads them (mluke_hf.text.entity_padding), as tensors."""
         longest = max(1, max(len(feature["entity_ids"]) for feature in features))
-        entity_length = _round_up(longest, self.pad_to_multiple_of)
-        fills = {"entity_ids": self.entity_pad_token_id}
+        entity_length = round_up(longest, self.pad_to_multiple_of)
         fields = {}
         for name in ENTITY_FIELDS:
             if name not in features[0] or name == "entity_position_ids":
                 continue
             rows = [feature[name] for feature in features]
-            fields[name] = self._pad_rows(rows, entity_length, fills.get(name, 0))
+            fields[name] = self._pad_rows(rows, entity_length, entity_fill(name, self.entity_pad_token_id))
         mention_length = max(
             [1] + [len(row) for feature in features for row in feature["entity_position_ids"]]
         )
-        position_rows = []
-        for feature in features:
-            rows = [list(row) + [-1] * (mention_length - len(row)) for row in feature["entity_position_ids"]]
-            rows += [[-1] * mention_length for _ in range(entity_length - len(rows))]
-            position_rows.append(rows)
+        position_rows = [
+            pad_position_rows(feature["entity_position_ids"], entity_length, mention_length, widen=True)
+            for feature in features
+        ]
         fields["entity_position_ids"] = int64_tensor(position_rows)  # torch.tensor walks 3-deep lists slowly
         return fields
 

@@ -384,25 +384,46 @@ class MLukeEncoder(nn.Module):
         output_hidden_states: bool = False,
     ) -> MLukeEncoderOutput:
         has_entities = hidden_states.shape[1] > word_length
-        all_states = (hidden_states,) if output_hidden_states else None
+        all_words = all_entities = None
+        if output_hidden_states:
+            words, entities, hidden_states = self._split_states(hidden_states, word_length, rejoin=True)
+            all_words, all_entities = (words,), (entities,)
         all_attentions = () if output_attentions else None
-        for layer in self.layer:
+        for index, layer in enumerate(self.layer):
             hidden_states, probabilities = layer(hidden_states, attention_mask, word_length, output_attentions)
             if output_hidden_states:
-                all_states += (hidden_states,)
+                rejoin = index + 1 < len(self.layer)
+                words, entities, hidden_states = self._split_states(hidden_states, word_length, rejoin)
+                all_words += (words,)
+                all_entities += (entities,)
             if output_attentions:
                 all_attentions += (probabilities,)
+        if output_hidden_states:
+            last_words, last_entities = all_words[-1], all_entities[-1]
+        else:
+            last_words = hidden_states[:, :word_length] if has_entities else hidden_states
+            last_entities = hidden_states[:, word_length:] if has_entities else None
         return MLukeEncoderOutput(
-            last_hidden_state=hidden_states[:, :word_length],
-            hidden_states=tuple(states[:, :word_length] for states in all_states) if output_hidden_states else None,
+            last_hidden_state=last_words,
+            hidden_states=all_words,
             attentions=all_attentions,
-            entity_last_hidden_state=hidden_states[:, word_length:] if has_entities else None,
-            entity_hidden_states=(
-                tuple(states[:, word_length:] for states in all_states)
-                if output_hidden_states and has_entities
-                else None
-            ),
+            entity_last_hidden_state=last_entities,
+            entity_hidden_states=all_entities if output_hidden_states and has_entities else None,
         )
+
+    @staticmethod
+    def _split_states(
+        hidden_states: torch.Tensor, word_length: int, rejoin: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        """(word states, entity states, the next layer's input) of a joint `[words | entities]` tensor.
+
+        With `rejoin` the next layer reads `cat(words, entities)`, so the returned states lie on the path to the
+        outputs: `retain_grad()` on them (as on LukeModel's separate word and entity states) gets a gradient.
+        """
+        if hidden_states.shape[1] == word_length:
+            return hidden_states, None, hidden_states
+        words, entities = hidden_states[:, :word_length], hidden_states[:, word_length:]
+        return words, entities, torch.cat([words, entities], dim=1) if rejoin else hidden_states
 
 
 class MLukePooler(nn.Module):

@@ -1,18 +1,15 @@
 """`MLukeTokenizer`: the SentencePiece tokenizer of mLUKE checkpoints, exact to transformers 4.57.6.
 
-Word ids follow XLM-R's fairseq layout (`<s>`=0, `<pad>`=1, `</s>`=2, `<unk>`=3, SentencePiece piece p -> p+1,
-`<mask>` = pieces+1, then `<ent>`, `<ent2>`); text normalisation is SentencePiece's own (nmt_nfkc, whitespace
-collapsing, dummy prefix). Entity handling lives in `mluke_hf.text.entity_encoding`, shared with the fast tokenizer.
+A thin public class: word ids come from `mluke_hf.text.sentencepiece_engine` (XLM-R's fairseq layout, see
+`mluke_hf.text.layout`; normalisation is SentencePiece's own), entity handling (spans, per-call `task=`, truncation,
+padding) from `mluke_hf.text.entity_encoding`; both are shared with `MLukeTokenizerFast`. This module adds the
+vocabulary, decoding and the released file set on save.
 """
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import json
-import operator
 import os
-import re
 from collections.abc import Mapping
 from shutil import copyfile
 from typing import Any
@@ -22,23 +19,20 @@ from transformers.tokenization_python import PreTrainedTokenizer
 from transformers.tokenization_utils_base import AddedToken
 from transformers.utils import logging
 
-from .text.converter import fairseq_sentencepiece_processor
-from .text.entity_vocab import load_entity_vocab, save_entity_vocab
 from .text.entity_encoding import EntityEncodingMixin
+from .text.entity_vocab import load_entity_vocab, save_entity_vocab
+from .text.layout import (
+    ENTITY_TOKEN_ARGUMENTS,
+    FAIRSEQ_OFFSET,
+    FAIRSEQ_SPECIAL_IDS,
+    SPIECE_UNDERLINE,
+    VOCAB_FILES_NAMES,
+    mask_token_id,
+)
+from .text.sentencepiece_engine import SentencePieceEngine
 
 logger = logging.get_logger(__name__)
 
-SPIECE_UNDERLINE = "▁"
-VOCAB_FILES_NAMES = {"vocab_file": "sentencepiece.bpe.model", "entity_vocab_file": "entity_vocab.json"}
-
-# fairseq's four specials come before SentencePiece's pieces; piece p has id p + FAIRSEQ_OFFSET.
-FAIRSEQ_SPECIAL_IDS = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
-FAIRSEQ_OFFSET = 1
-FAIRSEQ_UNK_ID = 3
-
-# Constructor arguments naming special ENTITIES (not word tokens). transformers 5 would register any `*_token`
-# argument as a word-level special token, so they are kept out of its hands (see `__init__`).
-ENTITY_TOKEN_ARGUMENTS = ("entity_unk_token", "entity_pad_token", "entity_mask_token", "entity_mask2_token")
 
 
 def _as_added_token(token: Any) -> Any:
@@ -147,12 +141,12 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         self.sp_model_kwargs = {} if sp_model_kwargs is None else sp_model_kwargs
         self.sp_model = spm.SentencePieceProcessor(**self.sp_model_kwargs)
         self.sp_model.Load(str(vocab_file))
-        self._fairseq_sp_model = fairseq_sentencepiece_processor(self.sp_model, **self.sp_model_kwargs)
+        self._engine = SentencePieceEngine(self.sp_model, self.sp_model_kwargs)
         self.vocab_file = vocab_file
         self.entity_vocab_file = entity_vocab_file
         self.fairseq_tokens_to_ids = dict(FAIRSEQ_SPECIAL_IDS)
         self.fairseq_offset = FAIRSEQ_OFFSET
-        self.fairseq_tokens_to_ids["<mask>"] = len(self.sp_model) + FAIRSEQ_OFFSET
+        self.fairseq_tokens_to_ids["<mask>"] = mask_token_id(len(self.sp_model))
         self.fairseq_ids_to_tokens = {index: token for token, index in self.fairseq_tokens_to_ids.items()}
 
         self._init_entity_attributes(
@@ -164,7 +158,6 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
             **entity_names,
         )
         self._entity_token_names = (str(entity_token_1), str(entity_token_2))
-        self._added_token_pattern = None
 
         if model_specific:
             kwargs["model_specific_special_tokens"] = model_specific
@@ -187,6 +180,8 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         )
         # Saved to tokenizer_config.json like the released files, but never handed to transformers as word tokens.
         self.init_kwargs.update(entity_names)
+        # Complete: `type(tokenizer)(**tokenizer.init_kwargs)` rebuilds it (as train_new_from_iterator does).
+        self.init_kwargs.update(vocab_file=vocab_file, entity_vocab_file=entity_vocab_file)
         # transformers 5 registers special tokens from their strings, losing `<mask>`'s lstrip; restore the
         # AddedToken objects (as 4.x kept them) so splitting and saving see the released settings.
         for token in (mask_token, entity_token_1, entity_token_2):
@@ -241,105 +236,15 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
 
     # -- encoding text pieces (the backend primitive of EntityEncodingMixin) -----------------------------------------
 
-    def _piece_ids_to_word_ids(self, piece_ids: list[int]) -> list[int]:
-        offset = self.fairseq_offset
-        return [piece + offset if piece else FAIRSEQ_UNK_ID for piece in piece_ids]
-
-    def _encode_plain_texts(self, texts: list[str]) -> list[list[int]]:
-        """Word ids of texts without added tokens: one batched SentencePiece call over the distinct texts.
-
-        Span splitting yields many repeated pieces (" the", " of"); each distinct one is encoded once per call.
-        With subword sampling on (`sp_model_kwargs`), every text is encoded on its own draw.
-        """
-        if not texts:
-            return []
-        if self.sp_model_kwargs.get("enable_sampling"):
-            return self._encode_word_ids(list(texts))
-        distinct = list(dict.fromkeys(texts))
-        encoded = dict(zip(distinct, self._encode_word_ids(distinct)))
-        return [encoded[text] for text in texts]
-
-    def _encode_word_ids(self, texts: list[str]) -> list[list[int]]:
-        """Word ids straight from the fairseq-numbered twin of the SentencePiece model (see
-        `fairseq_sentencepiece_processor`), or SentencePiece ids shifted in Python for models outside XLM-R's layout."""
-        if self._fairseq_sp_model is not None:
-            return self._fairseq_sp_model.encode(texts)
-        return [self._piece_ids_to_word_ids(ids) for ids in self.sp_model.encode(texts)]
-
-    def _added_token_regex(self):
-        contents = sorted(self._added_tokens_encoder, key=len, reverse=True)
-        key = tuple(contents)
-        if self._added_token_pattern is None or self._added_token_pattern[0] != key:
-            # Longest first: at each position the regex then takes the longest added token, as transformers' Trie.
-            pattern = re.compile("(" + "|".join(map(re.escape, contents)) + ")") if contents else None
-            self._added_token_pattern = (key, pattern)
-        return self._added_token_pattern[1]
-
-    def _split_on_added_tokens(self, texts: list[str], pattern) -> list[list[tuple[str, bool]]]:
-        """Cut each text around added tokens like transformers' slow `tokenize` (with lstrip/rstrip/single_word):
-        `(part, is_added_token)` per part. `pattern` is `_added_token_regex()` (not None)."""
-        encoder, decoder = self._added_tokens_encoder, self._added_tokens_decoder  # properties on the fast class
-        tokens = {content: decoder.get(index) for content, index in encoder.items()}
-        layouts = []
-        for text in texts:
-            # The regex (C) finds the leftmost-longest matches of `self.tokens_trie.split` (Python, per character).
-            parts = [part for part in pattern.split(text) if part]
-            for index, part in enumerate(parts):
-                token = tokens.get(part)
-                if not isinstance(token, AddedToken):
-                    continue
-                left = parts[index - 1] if index > 0 else None
-                right = parts[index + 1] if index < len(parts) - 1 else None
-                if token.rstrip and right:
-                    parts[index + 1] = right.lstrip()
-                if token.lstrip and left:
-                    parts[index - 1] = left.rstrip()
-                if token.single_word and left and left[-1] != " ":
-                    parts[index - 1] += part
-                    parts[index] = ""
-                elif token.single_word and right and right[0] != " ":
-                    parts[index + 1] = part + parts[index + 1]
-                    parts[index] = ""
-            layouts.append([(part, part in encoder) for part in parts if part])
-        return layouts
-
-    def _encode_text_pieces(self, pieces: list[str], split_special_tokens: bool | None = None) -> list[list[int]]:
-        """Word ids of each piece on its own, with one batched SentencePiece call for all plain text."""
+    def _encode_text_pieces(
+        self, pieces: list[str], split_special_tokens: bool | None = None, one_text: bool = False
+    ) -> list[list[int]]:
+        """Word ids of each piece on its own, from the SentencePiece engine (added tokens cut as `tokenize` does)."""
         if split_special_tokens is None:
             split_special_tokens = self.split_special_tokens
-        pattern = None if split_special_tokens else self._added_token_regex()
-        if pattern is None:
-            return self._encode_plain_texts(pieces)
-        # One scan over all pieces (NUL-separated: no added token holds NUL) finds those holding an added token.
-        joined = "\0".join(pieces)
-        first_match = pattern.search(joined)
-        if first_match is None:
-            return self._encode_plain_texts(pieces)
-        # Where each piece starts in `joined` (its length plus one separator per earlier piece; texts may hold NUL
-        # themselves, so separators are not counted).
-        piece_starts = list(map(operator.add, itertools.accumulate(map(len, pieces), initial=0), itertools.count()))
-        special = sorted(
-            {bisect.bisect_right(piece_starts, match.start()) - 1 for match in pattern.finditer(joined, first_match.start())}
+        return self._engine.encode_pieces(
+            pieces, self._added_tokens_encoder, self._added_tokens_decoder, split_special_tokens, one_text
         )
-        # Those pieces are cut around their added tokens (`<mask>`, `<s>`, ...), as `tokenize` does; their plain
-        # parts join the other pieces in one SentencePiece call (the cut pieces themselves are not encoded).
-        layouts = self._split_on_added_tokens([pieces[index] for index in special], pattern)
-        to_encode = list(pieces)
-        for index in special:
-            to_encode[index] = ""
-        to_encode += [part for layout in layouts for part, added in layout if not added]
-        encoded = self._encode_plain_texts(to_encode)
-        result, plain_ids = encoded[: len(pieces)], iter(encoded[len(pieces) :])
-        encoder = self._added_tokens_encoder
-        for index, layout in zip(special, layouts):
-            ids: list[int] = []
-            for part, is_added in layout:
-                if is_added:
-                    ids.append(encoder[part])
-                else:
-                    ids.extend(next(plain_ids))
-            result[index] = ids
-        return result
 
     # -- special tokens -----------------------------------------------------------------------------------------------
 
@@ -507,16 +412,15 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
     def __getstate__(self):
         state = self.__dict__.copy()
         state["sp_model"] = None
-        state["_fairseq_sp_model"] = None
+        state["_engine"] = None
         state["sp_model_proto"] = self.sp_model.serialized_model_proto()
-        state["_added_token_pattern"] = None
         return state
 
     def __setstate__(self, state):
         self.__dict__ = state
         self.sp_model = spm.SentencePieceProcessor(**self.sp_model_kwargs)
         self.sp_model.LoadFromSerializedProto(self.sp_model_proto)
-        self._fairseq_sp_model = fairseq_sentencepiece_processor(self.sp_model, **self.sp_model_kwargs)
+        self._engine = SentencePieceEngine(self.sp_model, self.sp_model_kwargs)
 
 
 __all__ = ["MLukeTokenizer"]

@@ -1,19 +1,21 @@
 """`MLukeTokenizerFast`: mLUKE's tokenizer on the Rust `tokenizers` library, with the ids of `MLukeTokenizer`.
 
-The backend is built from `sentencepiece.bpe.model` by `mluke_hf.text.converter` (or read back from the
-`tokenizer.json` this class saves). Entity handling is `MLukeTokenizer`'s own (`EntityEncodingMixin`); only the step
-"text piece -> word ids" runs in Rust, one batched call per `__call__`. On top of the slow tokenizer it gives
-character offsets (`return_offsets_mapping`, also on the entity path), `word_ids()`, `is_split_into_words` and
-`return_overflowing_tokens` with `stride` on the plain path, which is what transformers' question-answering and
-token-classification pipelines need.
+Which engine produces what:
+- ids of every call that asks for no alignment (plain or entity, single or batch): the SentencePiece engine both
+  classes compose (`mluke_hf.text.sentencepiece_engine`), so the ids are `MLukeTokenizer`'s by construction;
+- character offsets (`return_offsets_mapping`, also on the entity path), `word_ids()` and the other `Encoding`
+  accessors, `is_split_into_words`, `return_overflowing_tokens` with `stride`: the Rust backend, built from
+  `sentencepiece.bpe.model` by `mluke_hf.text.converter` (or read back from the `tokenizer.json` this class saves),
+  its offsets mapped back by `mluke_hf.text.offsets`; it is configured and used under a per-tokenizer lock.
+Entity handling (spans, per-call `task=`, truncation, padding) is `mluke_hf.text.entity_encoding`, as in the slow
+class. This is what transformers' question-answering and token-classification pipelines need.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import unicodedata
-from collections.abc import Mapping
+import threading
 from shutil import copyfile
 from typing import Any
 
@@ -26,26 +28,34 @@ from .text.converter import (
     GraphemeRepair,
     convert_sentencepiece,
     exact_sentencepiece_tokenizer,
-    fairseq_sentencepiece_processor,
     is_unigram_model,
     may_tie,
 )
+from .text.entity_encoding import (
+    TOKENIZER_TASK,
+    EntityEncodingMixin,
+    check_encodable,
+    check_length_arguments,
+    check_text_input,
+    encode_with_targets,
+    split_text_at_spans,
+)
 from .text.entity_vocab import load_entity_vocab, save_entity_vocab
+from .text.layout import FAIRSEQ_OFFSET
+from .text.layout import FAST_VOCAB_FILES_NAMES as VOCAB_FILES_NAMES
+from .text.offsets import (
+    TOKEN_REF_BASE,
+    cover_gaps,
+    has_attaching_characters,
+    stand_in_ids_to_real_ids,
+    stand_in_offsets,
+    strip_leading_space,
+)
+from .text.sentencepiece_engine import SentencePieceEngine
 from .text.tensor_conversion import batch_encoding
-from .text.entity_encoding import EntityEncodingMixin, check_text_input, split_text_at_spans
 from .tokenization_mluke import MLukeTokenizer, special_token_arguments
 
 logger = logging.get_logger(__name__)
-
-VOCAB_FILES_NAMES = {
-    "vocab_file": "sentencepiece.bpe.model",
-    "entity_vocab_file": "entity_vocab.json",
-    "tokenizer_file": "tokenizer.json",
-}
-
-# Stand-in ids for word tokens while the entity path runs with offsets: far above any real id, so markers, special
-# tokens and padding (real ids) stay apart from them and each one points back to its token's id and offsets.
-_TOKEN_REF_BASE = 1 << 40
 
 
 def _raw_text_token(token: Any, special: bool) -> AddedToken:
@@ -69,47 +79,21 @@ def _check_plain_input(text: Any, argument: str, is_split_into_words: bool) -> N
     """str or list of str; with is_split_into_words a list of words (str) or a batch of such lists."""
     if is_split_into_words:
         if isinstance(text, (list, tuple)) and all(isinstance(word, str) for word in text):
+            for index, word in enumerate(text):
+                check_encodable(word, f"{argument}[{index}]")
             return
         if isinstance(text, (list, tuple)) and all(
             isinstance(words, (list, tuple)) and all(isinstance(word, str) for word in words) for words in text
         ):
+            for index, words in enumerate(text):
+                for word_index, word in enumerate(words):
+                    check_encodable(word, f"{argument}[{index}][{word_index}]")
             return
         raise ValueError(
             f"{argument} must be a list of words (str) or a batch of such lists when is_split_into_words=True, got "
             f"{type(text).__name__}; pass plain strings with is_split_into_words=False"
         )
     check_text_input(text, argument)
-
-
-def _attaches_to_previous(character: str) -> bool:
-    """Marks, format and control characters (not whitespace): what a normaliser composes into or deletes after the
-    character before it."""
-    return not character.isspace() and unicodedata.category(character)[0] in "MC"
-
-
-_ATTACHING_CANDIDATES = None
-
-
-def _has_attaching_characters(text: str) -> bool:
-    """Whether `text` holds a character `_attaches_to_previous` accepts (most do not; `_cover_gaps` is skipped)."""
-    global _ATTACHING_CANDIDATES
-    if _ATTACHING_CANDIDATES is None:
-        import regex
-
-        _ATTACHING_CANDIDATES = regex.compile(r"[\p{M}\p{C}]")
-    return any(not match.isspace() for match in _ATTACHING_CANDIDATES.findall(text))
-
-
-def _cover_gaps(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Extend each span over the characters after it that no token covers when they are marks, format or control
-    characters: the normaliser folded them into the token before (`"a\u0308"` -> `"ä"`) or deleted them."""
-    covered = []
-    for index, (start, end) in enumerate(spans):
-        limit = spans[index + 1][0] if index + 1 < len(spans) else len(text)
-        while end < limit and _attaches_to_previous(text[end]):
-            end += 1
-        covered.append((start, end))
-    return covered
 
 
 def _is_batch_of_pairs(text: Any) -> bool:
@@ -122,14 +106,6 @@ def _is_batch_of_pairs(text: Any) -> bool:
             for pair in text
         )
     )
-
-
-def _strip_leading_space(text: str, span: tuple[int, int]) -> tuple[int, int]:
-    """A token such as `▁world` covers the space before the word; its offsets start at the word, as in XLM-R."""
-    start, end = span
-    while start < end - 1 and text[start].isspace():
-        start += 1
-    return (start, end)
 
 
 # Plain-call arguments only the Rust backend serves (fast-tokenizer semantics); other plain calls take SentencePiece.
@@ -245,13 +221,16 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
                 f"got vocab_file={vocab_file!r}, tokenizer_file={tokenizer_file!r}"
             )
         self._tokenizer = backend
+        # The Rust backend holds per-call settings (truncation, padding, encode_special_tokens) that each call sets
+        # before encoding: calls that use it take this lock, so threads sharing the tokenizer never see another
+        # call's settings (nor "Already borrowed" from the Rust side).
+        self._backend_lock = threading.RLock()
         self.vocab_file = vocab_file
         self.entity_vocab_file = entity_vocab_file
         self.sp_model_kwargs = {} if sp_model_kwargs is None else sp_model_kwargs
         has_model = vocab_file is not None and os.path.isfile(vocab_file)
-        self.sp_model, self._fairseq_sp_model = self._load_sentencepiece()
-        self.fairseq_offset = 1
-        self._added_token_pattern = None
+        self._engine = self._load_engine()
+        self.fairseq_offset = FAIRSEQ_OFFSET
         self._grapheme_repair = GraphemeRepair.from_model_file(vocab_file) if has_model else None
         # Unigram ties (see `_tie_safe_backend`): only a model file lets SentencePiece itself settle them.
         self._settles_ties = has_model and is_unigram_model(vocab_file)
@@ -287,6 +266,10 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             **kwargs,
         )
         self.init_kwargs.update(entity_names)
+        # Complete: `type(tokenizer)(**tokenizer.init_kwargs)` rebuilds it (as train_new_from_iterator does).
+        self.init_kwargs.update(vocab_file=vocab_file, entity_vocab_file=entity_vocab_file)
+        if tokenizer_file is not None:
+            self.init_kwargs["tokenizer_file"] = tokenizer_file
         self.entity_token_1_id = self.convert_tokens_to_ids(str(entity_token_1))
         self.entity_token_2_id = self.convert_tokens_to_ids(str(entity_token_2))
         # MLukeTokenizer's vocab_size: pieces + fairseq specials + <mask>; <ent>/<ent2> count as added tokens.
@@ -303,8 +286,10 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     _decode = MLukeTokenizer._decode
 
     def _add_tokens(self, new_tokens: list[str | AddedToken], special_tokens: bool = False) -> int:
-        self.__dict__["_added_tokens_version"] = self.__dict__.get("_added_tokens_version", 0) + 1
-        return super()._add_tokens([_raw_text_token(token, special_tokens) for token in new_tokens], special_tokens)
+        with self._backend_lock:
+            self.__dict__["_added_tokens_version"] = self.__dict__.get("_added_tokens_version", 0) + 1
+            tokens = [_raw_text_token(token, special_tokens) for token in new_tokens]
+            return super()._add_tokens(tokens, special_tokens)
 
     def convert_ids_to_tokens(self, ids: int | list[int], skip_special_tokens: bool = False) -> str | list[str]:
         """As the backend's, but an id outside the vocabulary raises IndexError (as `MLukeTokenizer`)."""
@@ -317,19 +302,20 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False, **kwargs) -> list[str]:
         """Tokens as `MLukeTokenizer.tokenize` names them: an unknown piece by its text (as SentencePiece names it)
         rather than `<unk>`. The task mode is ignored here, as `MLukeTokenizer.tokenize` (and 4.57.6) ignore it."""
-        task, self.task = self.task, None
-        try:
-            return self._tokenize_plain(text, pair, add_special_tokens, **kwargs)
-        finally:
-            self.task = task
-
-    def _tokenize_plain(self, text: str, pair: str | None, add_special_tokens: bool, **kwargs) -> list[str]:
-        encoded = self._encode_plus(text=text, text_pair=pair, add_special_tokens=add_special_tokens, **kwargs)
+        kwargs.pop("task", None)
+        encoded = self._encode_plus(
+            text=text, text_pair=pair, add_special_tokens=add_special_tokens, task=None, **kwargs
+        )
         tokens = self.convert_ids_to_tokens(encoded["input_ids"])
         if self.unk_token_id not in encoded["input_ids"] or not encoded.encodings:
             return tokens
         offsets = self._encode_plus(
-            text=text, text_pair=pair, add_special_tokens=add_special_tokens, return_offsets_mapping=True, **kwargs
+            text=text,
+            text_pair=pair,
+            add_special_tokens=add_special_tokens,
+            return_offsets_mapping=True,
+            task=None,
+            **kwargs,
         )["offset_mapping"]
         encoding = encoded.encodings[0]
         names = {}
@@ -363,8 +349,9 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
 
     # -- entry points -----------------------------------------------------------------------------------------------
 
-    def _is_plain(self, entity_spans, entity_spans_pair, entities, entities_pair) -> bool:
-        return self.task is None and all(
+    @staticmethod
+    def _is_plain(task, entity_spans, entity_spans_pair, entities, entities_pair) -> bool:
+        return task is None and all(
             argument is None for argument in (entity_spans, entity_spans_pair, entities, entities_pair)
         )
 
@@ -385,14 +372,28 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         a batch of pairs as a list of `[text, text_pair]` (what the zero-shot-classification pipeline passes).
         Entity calls also accept `return_offsets_mapping`: each token's character span in its original text,
         `<s>`/`</s>`/padding as (0, 0) and the `<ent>`/`<ent2>` markers as zero-width spans at the mention's edges.
+        `task=` (per call; default: the constructor's) works as in `MLukeTokenizer`.
         """
-        if self._is_plain(entity_spans, entity_spans_pair, entities, entities_pair):
+        task = self._resolve_task(kwargs.pop("task", TOKENIZER_TASK))
+        check_length_arguments(kwargs)
+        text_target, text_pair_target = kwargs.pop("text_target", None), kwargs.pop("text_pair_target", None)
+        if text_target is not None or text_pair_target is not None:
+            entity_arguments = {
+                "entity_spans": entity_spans,
+                "entity_spans_pair": entity_spans_pair,
+                "entities": entities,
+                "entities_pair": entities_pair,
+                "max_entity_length": kwargs.pop("max_entity_length", None),
+                "task": task,
+            }
+            return encode_with_targets(self, text, text_pair, text_target, text_pair_target, entity_arguments, kwargs)
+        if self._is_plain(task, entity_spans, entity_spans_pair, entities, entities_pair):
             kwargs.pop("max_entity_length", None)
             if text_pair is None and not kwargs.get("is_split_into_words") and _is_batch_of_pairs(text):
                 text, text_pair = [pair[0] for pair in text], [pair[1] for pair in text]
             return TokenizersBackend.__call__(self, text=text, text_pair=text_pair, **kwargs)
         return EntityEncodingMixin.__call__(
-            self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, **kwargs
+            self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, task=task, **kwargs
         )
 
     def _encode_plus(
@@ -405,17 +406,19 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         entities_pair=None,
         **kwargs,
     ) -> BatchEncoding:
-        if self._is_plain(entity_spans, entity_spans_pair, entities, entities_pair):
+        task = self._resolve_task(kwargs.pop("task", TOKENIZER_TASK))
+        check_length_arguments(kwargs)
+        if self._is_plain(task, entity_spans, entity_spans_pair, entities, entities_pair):
             kwargs.pop("max_entity_length", None)
             if self.sp_model is None or any(kwargs.get(name) for name in _ALIGNMENT_ARGUMENTS):
                 return self._encode_plain(text, text_pair, **kwargs)
             return self._encode_plain_with_sentencepiece(text, text_pair, **kwargs)
         if kwargs.get("return_offsets_mapping"):
             return self._encode_entities_with_offsets(
-                text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, **kwargs
+                text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, task=task, **kwargs
             )
         return EntityEncodingMixin._encode_plus(
-            self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, **kwargs
+            self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, task=task, **kwargs
         )
 
     # -- plain path -------------------------------------------------------------------------------------------------
@@ -430,7 +433,9 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             _check_plain_input(text_pair, "text_pair", is_split_into_words)
         encoded = self._encode_plain_lean(text, text_pair, kwargs)
         if encoded is None:
-            encoded = EntityEncodingMixin._encode_plus(self, text, text_pair, None, None, None, None, **kwargs)
+            encoded = EntityEncodingMixin._encode_plus(
+                self, text, text_pair, None, None, None, None, task=None, **kwargs
+            )
         alignment_arguments = {**kwargs, "return_tensors": None}
 
         def alignment():
@@ -441,6 +446,10 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     def _encode_plain(self, text, text_pair=None, **kwargs) -> BatchEncoding:
         """The Rust backend's encoding; clusters SentencePiece normalises differently are rewritten first and
         offsets are mapped back to the caller's text (see `GraphemeRepair`), without leading whitespace."""
+        with self._backend_lock:
+            return self._encode_plain_locked(text, text_pair, **kwargs)
+
+    def _encode_plain_locked(self, text, text_pair=None, **kwargs) -> BatchEncoding:
         is_split_into_words = kwargs.get("is_split_into_words", False)
         _check_plain_input(text, "text", is_split_into_words)
         if text_pair is not None:
@@ -471,12 +480,12 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             kwargs.get("split_special_tokens"),
         )
         if backend is not self._tokenizer:
-            # A text where unigram segmentations can tie: SentencePiece itself segments this call.
-            original, self._tokenizer = self._tokenizer, backend
-            try:
-                return self._encode_plain_on_backend(text, text_pair, texts, pairs, regions, **kwargs)
-            finally:
-                self._tokenizer = original
+            # A text where unigram segmentations can tie: SentencePiece itself segments this call, through a view of
+            # this tokenizer on that backend (this tokenizer itself is left as it is).
+            view = object.__new__(type(self))
+            view.__dict__.update(self.__dict__)
+            view.__dict__["_tokenizer"] = backend
+            return view._encode_plain_on_backend(text, text_pair, texts, pairs, regions, **kwargs)
         return self._encode_plain_on_backend(text, text_pair, texts, pairs, regions, **kwargs)
 
     def _encode_plain_on_backend(self, text, text_pair, texts, pairs, regions, **kwargs) -> BatchEncoding:
@@ -502,10 +511,10 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
                 new_row = [
                     span
                     if sequence is None or span[1] - span[0] < 2 or not source[span[0]].isspace()
-                    else _strip_leading_space(source, span)
+                    else strip_leading_space(source, span)
                     for span, sequence in zip(row, sequence_ids)
                 ]
-                if _has_attaching_characters(source):
+                if has_attaching_characters(source):
                     new_row = self._cover_row_gaps(new_row, sequence_ids, None, sample, sources, False)
                 fixed.append(new_row)
                 continue
@@ -521,7 +530,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
                 if key in regions:
                     span = GraphemeRepair.restore([span], regions[key])[0]
                 source = sources[sequence][sample]
-                new_row.append(_strip_leading_space(source[word] if is_split_into_words else source, span))
+                new_row.append(strip_leading_space(source[word] if is_split_into_words else source, span))
             fixed.append(self._cover_row_gaps(new_row, sequence_ids, word_ids, sample, sources, is_split_into_words))
         encoded["offset_mapping"] = fixed[0] if single_row else fixed
         # With tensors, one text still gets a batch axis (as the backend gives it).
@@ -541,7 +550,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         for (sequence, word), indices in groups.items():
             source = sources[sequence][sample]
             source = source[word] if is_split_into_words else source
-            for index, span in zip(indices, _cover_gaps(source, [row[index] for index in indices])):
+            for index, span in zip(indices, cover_gaps(source, [row[index] for index in indices])):
                 row[index] = span
         return row
 
@@ -576,7 +585,9 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             or not all(isinstance(item, str) for item in texts + (pairs or []))
         ):
             return None
-        ids = self._sentencepiece_text_pieces(texts + (pairs or []), kwargs.get("split_special_tokens"))
+        ids = self._sentencepiece_text_pieces(
+            texts + (pairs or []), kwargs.get("split_special_tokens"), one_text=not batched
+        )
         bos, eos = self.cls_token_id, self.sep_token_id
         count, rows = len(texts), []
         for index in range(count):
@@ -651,6 +662,11 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     # -- entity path ------------------------------------------------------------------------------------------------
 
     def _backend_encode_pieces(self, pieces: list[str], split_special_tokens: bool | None, with_offsets: bool):
+        """Ids (and, with `with_offsets`, character offsets within each piece) of each piece on the Rust backend."""
+        with self._backend_lock:
+            return self._backend_encode_pieces_locked(pieces, split_special_tokens, with_offsets)
+
+    def _backend_encode_pieces_locked(self, pieces: list[str], split_special_tokens: bool | None, with_offsets: bool):
         if split_special_tokens is None:
             split_special_tokens = self.split_special_tokens
         backend = self._tokenizer
@@ -672,7 +688,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         if maps:
             offsets = [repair.restore(row, maps.get(index)) for index, row in enumerate(offsets)]
         offsets = [
-            _cover_gaps(piece, [_strip_leading_space(piece, span) for span in row])
+            cover_gaps(piece, [strip_leading_space(piece, span) for span in row])
             for piece, row in zip(pieces, offsets)
         ]
         return [encoding.ids for encoding in encodings], offsets
@@ -696,7 +712,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         if maps:
             offsets = [self._grapheme_repair.restore(row, maps.get(index)) for index, row in enumerate(offsets)]
         return ids, [
-            _cover_gaps(piece, [_strip_leading_space(piece, span) for span in row])
+            cover_gaps(piece, [strip_leading_space(piece, span) for span in row])
             for piece, row in zip(pieces, offsets)
         ]
 
@@ -736,13 +752,23 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         rust = [encoding.ids for encoding in backend.encode_batch_fast(repaired, add_special_tokens=False)]
         return rust == self._sentencepiece_text_pieces(texts, split_special_tokens)
 
-    def _encode_text_pieces(self, pieces: list[str], split_special_tokens: bool | None = None) -> list[list[int]]:
-        """Word ids of each piece on its own (the backend primitive of `EntityEncodingMixin`), one Rust call."""
-        capture = getattr(self, "_offset_capture", None)
+    def _encode_text_pieces(
+        self,
+        pieces: list[str],
+        split_special_tokens: bool | None = None,
+        offset_capture: dict | None = None,
+        one_text: bool = False,
+    ) -> list[list[int]]:
+        """Word ids of each piece on its own (the backend primitive of `EntityEncodingMixin`), one Rust call.
+
+        With `offset_capture` (a per-call dict, see `_encode_entities_with_offsets`) the ids are stand-ins that point
+        to each token's id and character span, which are appended to `offset_capture["tokens"]`.
+        """
+        capture = offset_capture
         if capture is None and self.sp_model is not None:
             # No offsets wanted: SentencePiece itself (C++, faster than the Rust Unigram/BPE on these models, and
             # exact by construction), with MLukeTokenizer's own batching of the pieces.
-            return self._sentencepiece_text_pieces(pieces, split_special_tokens)
+            return self._sentencepiece_text_pieces(pieces, split_special_tokens, one_text)
         ids, offsets = self._backend_encode_pieces(pieces, split_special_tokens, with_offsets=capture is not None)
         if capture is None:
             return ids
@@ -751,7 +777,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         for piece_ids, piece_offsets, piece_start in zip(ids, offsets, capture["piece_starts"]):
             row = []
             for token_id, (start, end) in zip(piece_ids, piece_offsets):
-                row.append(_TOKEN_REF_BASE + len(capture["tokens"]))
+                row.append(TOKEN_REF_BASE + len(capture["tokens"]))
                 capture["tokens"].append((token_id, (start + piece_start, end + piece_start)))
             stand_ins.append(row)
         return stand_ins
@@ -762,45 +788,24 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         """Run the entity path on stand-in ids that remember each token's span, then swap the real ids back in."""
         return_tensors = kwargs.pop("return_tensors", None)
         kwargs["return_offsets_mapping"] = False
+        task = kwargs["task"]
         batched = isinstance(text, (list, tuple))
         texts = list(text) if batched else [text]
         pairs = (list(text_pair) if batched else [text_pair]) if text_pair is not None else [None] * len(texts)
-        piece_starts = self._piece_starts(texts, pairs, entity_spans, entity_spans_pair, batched)
-        self._offset_capture = {"piece_starts": piece_starts, "tokens": []}
-        try:
-            encoded = EntityEncodingMixin._encode_plus(
-                self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, **kwargs
-            )
-        finally:
-            capture, self._offset_capture = self._offset_capture, None
+        piece_starts = self._piece_starts(texts, pairs, entity_spans, entity_spans_pair, batched, task)
+        capture = {"piece_starts": piece_starts, "tokens": []}
+        encoded = EntityEncodingMixin._encode_plus(
+            self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair, offset_capture=capture,
+            **kwargs,
+        )  # fmt: skip
         tokens = capture["tokens"]
+        markers = (self.entity_token_1_id, self.entity_token_2_id)
 
         def real_ids(row):
-            return [tokens[value - _TOKEN_REF_BASE][0] if value >= _TOKEN_REF_BASE else value for value in row]
+            return stand_in_ids_to_real_ids(row, tokens)
 
         def offsets_of(row):
-            spans = []
-            for index, value in enumerate(row):
-                if value >= _TOKEN_REF_BASE:
-                    spans.append(tokens[value - _TOKEN_REF_BASE][1])
-                elif value in (self.entity_token_1_id, self.entity_token_2_id):
-                    spans.append(None)  # filled from its neighbours below
-                else:
-                    spans.append((0, 0))
-            seen = set()
-            for index, value in enumerate(row):
-                if spans[index] is not None:
-                    continue
-                opening = value not in seen
-                seen.symmetric_difference_update({value})
-                if opening:
-                    follower = next((spans[k] for k in range(index + 1, len(row)) if row[k] >= _TOKEN_REF_BASE), None)
-                    position = follower[0] if follower else 0
-                else:
-                    leader = next((spans[k] for k in range(index - 1, -1, -1) if row[k] >= _TOKEN_REF_BASE), None)
-                    position = leader[1] if leader else 0
-                spans[index] = (position, position)
-            return spans
+            return stand_in_offsets(row, tokens, markers)
 
         rows = encoded["input_ids"] if batched else [encoded["input_ids"]]
         encoded["offset_mapping"] = [offsets_of(row) for row in rows] if batched else offsets_of(rows[0])
@@ -810,7 +815,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             encoded["overflowing_tokens"] = [real_ids(row) for row in overflow] if batched else real_ids(overflow)
         return batch_encoding(dict(encoded), tensor_type=return_tensors, prepend_batch_axis=not batched)
 
-    def _piece_starts(self, texts, pairs, entity_spans, entity_spans_pair, batched) -> list[int]:
+    def _piece_starts(self, texts, pairs, entity_spans, entity_spans_pair, batched, task) -> list[int]:
         """Where each piece `_plan_example` cuts starts in its text, in the order the pieces reach the backend."""
         spans = entity_spans if batched else [entity_spans]
         spans_pair = entity_spans_pair if batched else [entity_spans_pair]
@@ -823,7 +828,7 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             ):
                 first_spans, second_spans = first_spans
             sequences = [(first, first_spans)]
-            if second is not None and self.task is None:
+            if second is not None and task is None:
                 sequences.append((second, second_spans))
             for sequence, sequence_spans in sequences:
                 if sequence_spans is None or not isinstance(sequence, str):
@@ -900,42 +905,52 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         key = (self._tokenizer.get_vocab_size(with_added_tokens=True), self.__dict__.get("_added_tokens_version", 0))
         cached = self.__dict__.get("_added_maps_cache")
         if cached is None or cached[0] != key:
-            decoder = dict(sorted(self._tokenizer.get_added_tokens_decoder().items()))
-            cached = (key, {token.content: index for index, token in decoder.items()}, decoder)
-            self.__dict__["_added_maps_cache"] = cached
+            # Rebuilt under a lock, then swapped in whole: readers see the old maps or the new ones, never a mix.
+            with self.__dict__.setdefault("_added_maps_lock", threading.Lock()):
+                cached = self.__dict__.get("_added_maps_cache")
+                if cached is None or cached[0] != key:
+                    decoder = dict(sorted(self._tokenizer.get_added_tokens_decoder().items()))
+                    cached = (key, {token.content: index for index, token in decoder.items()}, decoder)
+                    self.__dict__["_added_maps_cache"] = cached
         return cached[1], cached[2]
 
-    # SentencePiece path of the entity encoding (no offsets): MLukeTokenizer's own, on this class's added tokens.
-    _sentencepiece_text_pieces = MLukeTokenizer._encode_text_pieces
+    @property
+    def sp_model(self):
+        """The SentencePiece processor of `vocab_file` (as `MLukeTokenizer.sp_model`), or None without the file."""
+        return self._engine.processor if self._engine is not None else None
 
-    _encode_plain_texts = MLukeTokenizer._encode_plain_texts
-    _encode_word_ids = MLukeTokenizer._encode_word_ids
-    _piece_ids_to_word_ids = MLukeTokenizer._piece_ids_to_word_ids
-    _added_token_regex = MLukeTokenizer._added_token_regex
-    _split_on_added_tokens = MLukeTokenizer._split_on_added_tokens
+    def _sentencepiece_text_pieces(
+        self, pieces: list[str], split_special_tokens: bool | None = None, one_text: bool = False
+    ) -> list[list[int]]:
+        """Word ids of each piece from the SentencePiece engine (`MLukeTokenizer`'s), on this class's added tokens:
+        the route of every call that asks for no offsets."""
+        if split_special_tokens is None:
+            split_special_tokens = self.split_special_tokens
+        return self._engine.encode_pieces(
+            pieces, self._added_tokens_encoder, self._added_tokens_decoder, split_special_tokens, one_text
+        )
 
     def __getstate__(self):
         state = self.__dict__.copy()
         # SentencePiece processors and Rust normalisers are rebuilt from vocab_file.
-        state.update(sp_model=None, _fairseq_sp_model=None, _exact_backend=None, _grapheme_repair=None)
+        state.update(_engine=None, _exact_backend=None, _grapheme_repair=None)
+        state.pop("_backend_lock", None)
+        state.pop("_added_maps_lock", None)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self.sp_model, self._fairseq_sp_model = self._load_sentencepiece()
-        if self.sp_model is not None:
+        self._backend_lock = threading.RLock()
+        self._added_maps_lock = threading.Lock()
+        self._engine = self._load_engine()
+        if self._engine is not None:
             self._grapheme_repair = GraphemeRepair.from_model_file(self.vocab_file)
 
-    def _load_sentencepiece(self):
-        """The SentencePiece processor of `vocab_file` (as `MLukeTokenizer`'s) and its fairseq-numbered twin (see
-        `fairseq_sentencepiece_processor`; None for models outside XLM-R's layout), or (None, None) without a file."""
+    def _load_engine(self) -> SentencePieceEngine | None:
+        """The SentencePiece engine of `vocab_file` (as `MLukeTokenizer`'s), or None without the file."""
         if not (self.vocab_file and os.path.isfile(self.vocab_file)):
-            return None, None
-        import sentencepiece as spm
-
-        processor = spm.SentencePieceProcessor(**self.sp_model_kwargs)
-        processor.Load(self.vocab_file)
-        return processor, fairseq_sentencepiece_processor(processor, **self.sp_model_kwargs)
+            return None
+        return SentencePieceEngine.from_file(self.vocab_file, self.sp_model_kwargs)
 
     _released_tokenizer_config = MLukeTokenizer._released_tokenizer_config
     _find_added_token = MLukeTokenizer._find_added_token

@@ -354,7 +354,57 @@ def build_cases(texts: list[str]) -> list[dict]:
     add("bad/offsets", variant, "__call__", {"text": bad, "return_offsets_mapping": True})
     add("bad/pad_no_input_ids", variant, "pad_dict", {"encoded": {"attention_mask": [[1, 1]]}})
     add("bad/padding_side", variant, "__call__", {"text": [bad, texts[1]], "padding": True, "padding_side": "middle"})
+    return cases + task_per_call_cases(texts)
+
+
+def task_per_call_cases(texts: list[str]) -> list[dict]:
+    """Task-mode cases recorded with the task set at load time; the tests replay every such case (these and the task
+    cases above) on a tokenizer loaded without a task, passing `task=` with each call, and must get these outputs.
+
+    They cover what a per-call task changes besides the markers: the entity budget of `padding="max_length"` and of
+    truncation (1 / 2 for the classification tasks), batches, `pad()` of task features, tensors, `text_pair`.
+    """
+    cases: list[dict] = []
+    texts = [text for text in texts if len(word_spans(text)) >= 3]
+    batch = texts[:4]
+    spans = {
+        "entity_classification": [word_spans(text)[1:2] for text in batch],
+        "entity_pair_classification": [[word_spans(text)[2], word_spans(text)[0]] for text in batch],
+        "entity_span_classification": [word_spans(text)[:6] for text in batch],
+    }
+    short = {"entity_classification": "ec", "entity_pair_classification": "epc", "entity_span_classification": "esc"}
+    for task, task_spans in spans.items():
+        for tok in ("unigram-full-base", "bpe-lite-base"):
+            name, init = f"per_call_task/{short[task]}/{tok}", {"task": task}
+            cases.append(_case(f"{name}/batch", tok, "__call__", {"text": batch, "entity_spans": task_spans}, init))
+            cases.append(_case(f"{name}/batch_padded", tok, "__call__",
+                               {"text": batch, "entity_spans": task_spans, "padding": True}, init))  # fmt: skip
+            cases.append(_case(f"{name}/max_length", tok, "__call__",
+                               {"text": batch[0], "entity_spans": task_spans[0], "padding": "max_length",
+                                "max_length": 48}, init))  # fmt: skip
+            cases.append(_case(f"{name}/batch_max_length", tok, "__call__",
+                               {"text": batch[:2], "entity_spans": task_spans[:2], "padding": "max_length",
+                                "max_length": 48, "truncation": True}, init))  # fmt: skip
+            cases.append(_case(f"{name}/truncated", tok, "__call__",
+                               {"text": batch[1], "entity_spans": task_spans[1], "truncation": True, "max_length": 10},
+                               init))  # fmt: skip
+            cases.append(_case(f"{name}/tensors", tok, "__call__",
+                               {"text": batch, "entity_spans": task_spans, "padding": True, "return_tensors": "pt",
+                                "return_token_type_ids": True, "return_special_tokens_mask": True}, init))  # fmt: skip
+            cases.append(_case(f"{name}/text_pair", tok, "__call__",
+                               {"text": batch[2], "text_pair": batch[3], "entity_spans": task_spans[2]}, init))
+            cases.append(_case(f"{name}/pad_list", tok, "pad_list", {"texts": batch, "entity_spans": task_spans}, init,
+                               pad_args={"padding": "max_length", "max_length": 64}))  # fmt: skip
+            cases.append(_case(f"{name}/pad_list_longest", tok, "pad_list",
+                               {"texts": batch, "entity_spans": task_spans}, init,
+                               pad_args={"padding": True, "pad_to_multiple_of": 8, "padding_side": "left"}))  # fmt: skip
+            cases.append(_case(f"{name}/decode", tok, "decode_of",
+                               {"text": batch[0], "entity_spans": task_spans[0], "skip_special_tokens": False}, init))
     return cases
+
+
+def _case(name, tokenizer, method, args, init, pad_args=None) -> dict:
+    return {"name": name, "tokenizer": tokenizer, "init": init, "method": method, "args": args, "pad_args": pad_args}
 
 
 def saved_cases(texts: list[str]) -> list[dict]:
@@ -376,13 +426,18 @@ def saved_cases(texts: list[str]) -> list[dict]:
     return cases
 
 
-def run_case(tokenizer, case: dict):
-    """Run one case on a tokenizer; shared logic with the test (which has its own copy to stay import-free)."""
+def run_case(tokenizer, case: dict, task_per_call: dict | None = None):
+    """Run one case on a tokenizer (the tests replay the cases through this function).
+
+    `task_per_call` (`{"task": ...}`, mluke_hf only: 4.57.6 takes the task at load time) is passed to every encoding
+    and padding call of the case.
+    """
     method, args = case["method"], dict(case["args"])
+    call = task_per_call or {}
     if method == "__call__":
-        return tokenizer(**args)
+        return tokenizer(**args, **call)
     if method == "encode":
-        return tokenizer.encode(**args)
+        return tokenizer.encode(**args, **call)
     if method == "tokenize":
         return tokenizer.tokenize(args["text"])
     if method == "len":
@@ -398,7 +453,7 @@ def run_case(tokenizer, case: dict):
             "all_special_ids": sorted(set(tokenizer.all_special_ids)),
         }  # fmt: skip
     if method == "decode_of":
-        ids = tokenizer(args["text"], entity_spans=args.get("entity_spans"))["input_ids"]
+        ids = tokenizer(args["text"], entity_spans=args.get("entity_spans"), **call)["input_ids"]
         return tokenizer.decode(ids, skip_special_tokens=args["skip_special_tokens"])
     if method == "ids_to_tokens_of":
         return tokenizer.convert_ids_to_tokens(tokenizer(args["text"])["input_ids"])
@@ -410,9 +465,9 @@ def run_case(tokenizer, case: dict):
         return tokenizer.convert_ids_to_tokens(args["ids"], skip_special_tokens=args.get("skip_special_tokens", False))
     if method == "pad_list":
         spans = args.get("entity_spans") or [None] * len(args["texts"])
-        encodings = [tokenizer(text, entity_spans=span) for text, span in zip(args["texts"], spans)]
+        encodings = [tokenizer(text, entity_spans=span, **call) for text, span in zip(args["texts"], spans)]
         pad_args = {key: value for key, value in case["pad_args"].items() if value is not None}
-        return tokenizer.pad(encodings, **pad_args)
+        return tokenizer.pad(encodings, **pad_args, **call)
     if method == "pad_dict":
         return tokenizer.pad(args["encoded"])
     raise ValueError(f"unknown method {method}")

@@ -35,6 +35,35 @@ def golden_case_tokenizer(tokenizer_class, cache: dict, folders: dict, tmp_path_
     return cache[key]
 
 
+def check_golden_case_with_task_per_call(tokenizer_class, cache, folders, tmp_path_factory, case, script, caplog):
+    """Replay a golden case recorded with `task` set at load time on a tokenizer loaded without it, passing the task
+    with each call: the output (or the exception type, and the warnings) must be the recorded ones."""
+    import logging
+
+    init = dict(case["init"])
+    task_per_call = {"task": init.pop("task")}
+    decoded = {**case, "init": init, "args": script.decode_value(case["args"])}
+    tokenizer = golden_case_tokenizer(tokenizer_class, cache, folders, tmp_path_factory, decoded)
+    assert tokenizer.task is None
+    if "error" in case:
+        with pytest.raises(Exception) as raised:
+            script.run_case(tokenizer, decoded, task_per_call)
+        ours = [klass.__name__ for klass in type(raised.value).__mro__]
+        assert case["error"] in ours, f"reference raised {case['error']}, we raised {type(raised.value).__name__}"
+        return
+    with caplog.at_level(logging.WARNING):
+        output = script.describe_output(script.run_case(tokenizer, decoded, task_per_call))
+    assert output == case["ok"]
+    for message in case["warnings"]:
+        assert message in caplog.text
+    assert tokenizer.task is None  # nothing changed the tokenizer
+
+
+def golden_cases_with_task(cases: dict) -> list[str]:
+    """Names of the golden cases recorded with a task set at load time."""
+    return [name for name, case in cases.items() if "task" in case["init"]]
+
+
 def load_golden_script():
     """The golden script as a module (it imports nothing outside the standard library at import time)."""
     spec = importlib.util.spec_from_file_location("make_tokenizer_golden", GOLDEN_SCRIPT)

@@ -32,7 +32,6 @@ from mluke_hf.tasks.ner import (
     spans_to_bio,
     split_words,
     text_units,
-    tokenizer_task,
     word_token_counts,
     words_from_tokens,
 )
@@ -261,22 +260,19 @@ def test_misaligned_and_too_long_entities_are_reported_with_their_line(mluke_tok
     assert not any(any(feature["labels"]) for feature in features.dataset.features)
 
 
-def test_tokenizer_task_restores_the_mode(mluke_tokenizer):
-    mluke_tokenizer.task = "entity_classification"
-    with tokenizer_task(mluke_tokenizer, None):
-        assert mluke_tokenizer.task is None
-    assert mluke_tokenizer.task == "entity_classification"
-
-
 def test_word_token_counts_match_tokenize_in_one_batched_call(mluke_tokenizer):
     words = ["Paris", "Zürich", "東京", "Paris", "<mask>"]
     cache: dict[str, int] = {}
     counts = word_token_counts(mluke_tokenizer, words, cache)
-    mluke_tokenizer.task = "entity_classification"  # counting ignores the tokenizer's mode
-    assert word_token_counts(mluke_tokenizer, words) == counts
-    mluke_tokenizer.task = None
     assert counts == [max(1, len(mluke_tokenizer.tokenize(word))) for word in words]
     assert set(cache) == set(words)
+    mluke_tokenizer.task = "entity_classification"
+    try:
+        # Counting works whatever mode the tokenizer was loaded in, and leaves that mode alone.
+        assert word_token_counts(mluke_tokenizer, words) == counts
+        assert mluke_tokenizer.task == "entity_classification"
+    finally:
+        mluke_tokenizer.task = None
 
 
 def test_encode_entity_spans_keeps_every_span(mluke_tokenizer):

@@ -9,7 +9,6 @@ from fixtures_pipelines import PIPELINE_ENTITIES
 from transformers import AutoTokenizer, pipeline
 
 import mluke_hf
-from mluke_hf.tasks.ner import tokenizer_task
 from mluke_hf.pipelines import EntityClassificationPipeline, EntityFillMaskPipeline, EntityPairClassificationPipeline
 
 TEXT = "Barack Obama visited Tokyo and Paris."
@@ -45,8 +44,7 @@ def cloze_folder(pipeline_folder):
 
 def direct_logits(model, tokenizer, text, spans, task, output="logits"):
     """The model's logits on the tokenizer's own encoding: the reference the pipelines must reproduce."""
-    with tokenizer_task(tokenizer, task):
-        encoding = tokenizer(text, entity_spans=list(spans), return_tensors="pt")
+    encoding = tokenizer(text, entity_spans=list(spans), return_tensors="pt", task=task)
     with torch.no_grad():
         return getattr(model(**encoding), output)[0]
 

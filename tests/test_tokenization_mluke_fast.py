@@ -9,7 +9,13 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from fixtures_tokenizer import TOKENIZER_DATA, golden_case_tokenizer, load_golden_script
+from fixtures_tokenizer import (
+    TOKENIZER_DATA,
+    check_golden_case_with_task_per_call,
+    golden_case_tokenizer,
+    golden_cases_with_task,
+    load_golden_script,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -117,6 +123,17 @@ def test_fast_matches_transformers_4_57_6(name, fast_cache, tokenizer_folders, t
     assert output == case["ok"]
     for message in case["warnings"]:
         assert message in caplog.text
+
+
+@pytest.mark.parametrize("name", golden_cases_with_task(CASES))
+def test_fast_task_per_call_matches_transformers_4_57_6_task_at_load(
+    name, fast_cache, tokenizer_folders, tmp_path_factory, caplog
+):
+    from mluke_hf import MLukeTokenizerFast
+
+    check_golden_case_with_task_per_call(
+        MLukeTokenizerFast, fast_cache, tokenizer_folders, tmp_path_factory, CASES[name], SCRIPT, caplog
+    )
 
 
 RUST_PATH_CASES = [
@@ -641,7 +658,7 @@ def test_lean_plain_route_cuts_added_tokens_like_slow(
     texts holding added tokens (`<mask>` strips the space on its left, `</s>` does not) are cut as MLukeTokenizer
     cuts them, rows are truncated and padded as it does."""
     fast, slow = fast_tokenizers["unigram-full-base"], slow_tokenizers["unigram-full-base"]
-    assert fast._fairseq_sp_model is not None and slow._fairseq_sp_model is not None
+    assert fast._engine.fairseq_processor is not None and slow._engine.fairseq_processor is not None
     results = []
     lean = type(fast)._encode_plain_lean
     spy = lambda self, *args: results.append(lean(self, *args)) or results[-1]  # noqa: E731
@@ -666,7 +683,7 @@ def test_pickled_and_copied_fast_tokenizer_encodes_the_same(copier, fast_tokeniz
 
     fast = fast_tokenizers["unigram-full-base"]
     restored = pickle.loads(pickle.dumps(fast)) if copier == "pickle" else copy.deepcopy(fast)
-    assert restored._fairseq_sp_model is not None and restored._grapheme_repair is not None
+    assert restored._engine.fairseq_processor is not None and restored._grapheme_repair is not None
     texts = ["Tokyo <mask> is ｶﾞ big, 高さは333メートル.", "Paris"]
     for options in ({}, {"return_offsets_mapping": True}, {"entity_spans": [[(0, 5)], [(0, 5)]]}):
         assert dict(restored(texts, **options)) == dict(fast(texts, **options)), options

@@ -202,7 +202,7 @@ def test_save_pretrained_keeps_user_added_tokens(mluke_tokenizer_folder, tmp_pat
 def test_pickle_round_trip(mluke_slow_tokenizer):
     restored = pickle.loads(pickle.dumps(mluke_slow_tokenizer))
     assert type(restored) is type(mluke_slow_tokenizer)
-    assert restored._fairseq_sp_model is not None  # the fairseq-numbered twin is rebuilt from the pickled model
+    assert restored._engine.fairseq_processor is not None  # the fairseq-numbered twin is rebuilt from the pickled model
     assert _encodings(restored) == _encodings(mluke_slow_tokenizer)
 
 

@@ -13,7 +13,13 @@ import json
 import logging
 
 import pytest
-from fixtures_tokenizer import TOKENIZER_DATA, golden_case_tokenizer, load_golden_script
+from fixtures_tokenizer import (
+    TOKENIZER_DATA,
+    check_golden_case_with_task_per_call,
+    golden_case_tokenizer,
+    golden_cases_with_task,
+    load_golden_script,
+)
 
 GOLDEN = json.loads((TOKENIZER_DATA / "golden.json").read_text(encoding="utf-8"))
 CASES = {case["name"]: case for case in GOLDEN["cases"]}
@@ -47,6 +53,10 @@ def test_golden_suite_size():
     assert GOLDEN["transformers_version"] == "4.57.6"
     assert len(CASES) == len(GOLDEN["cases"]) >= 300
     assert sum("error" in case for case in GOLDEN["cases"]) >= 15
+    # Replayed with the task per call too: every task mode, batches, padding budgets and pad() of task features.
+    per_call = golden_cases_with_task(CASES)
+    assert len(per_call) >= 400
+    assert sum(name.startswith("per_call_task/") for name in per_call) >= 60
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -78,3 +88,14 @@ def test_matches_transformers_4_57_6(name, tokenizer_cache, tokenizer_folders, t
     assert output == case["ok"]
     for message in case["warnings"]:
         assert message in caplog.text
+
+
+@pytest.mark.parametrize("name", golden_cases_with_task(CASES))
+def test_task_per_call_matches_transformers_4_57_6_task_at_load(
+    name, tokenizer_cache, tokenizer_folders, tmp_path_factory, caplog
+):
+    from mluke_hf import MLukeTokenizer
+
+    check_golden_case_with_task_per_call(
+        MLukeTokenizer, tokenizer_cache, tokenizer_folders, tmp_path_factory, CASES[name], SCRIPT, caplog
+    )

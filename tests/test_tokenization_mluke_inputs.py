@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from mluke_hf.text.entity_encoding import BatchLengthMismatchError, EntitySpanOutOfRangeError
+from mluke_hf.text.entity_arguments import BatchLengthMismatchError, EntitySpanOutOfRangeError
 
 TEXT = "Tokyo is the capital of Japan."  # Tokyo (0, 5), capital (13, 20), Japan (24, 29)
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from mluke_hf.text.entity_encoding import split_text_at_spans
+from mluke_hf.text.mentions import split_text_at_spans
 
 PROPERTY_SETTINGS = settings(
     max_examples=60,

@@ -20,7 +20,7 @@ import torch
 from transformers import Pipeline
 
 from ..data_collator import MLukeDataCollator
-from ..tasks.ner import model_max_tokens, tokenizer_task
+from ..tasks.ner import model_max_tokens
 
 DEFAULT_BATCH_SIZE = 8
 # Features gathered (in batches of `batch_size`) before they are sorted by size and run; results wait that long.
@@ -203,14 +203,14 @@ class EntityPipeline(Pipeline):
         An entity that the cut drops would leave the model nothing to classify, so that is an error naming `argument`.
         """
         max_length = model_max_tokens(self.tokenizer, self.model.config) + 2
-        with tokenizer_task(self.tokenizer, task):
-            encoding = self.tokenizer(
-                text,
-                entity_spans=list(entity_spans),
-                max_entity_length=max(1, len(entity_spans)),
-                truncation=True,
-                max_length=max_length,
-            )
+        encoding = self.tokenizer(
+            text,
+            entity_spans=list(entity_spans),
+            max_entity_length=max(1, len(entity_spans)),
+            truncation=True,
+            max_length=max_length,
+            task=task,
+        )
         features = {key: list(value) for key, value in encoding.items()}
         if len(features["entity_ids"]) < len(entity_spans):
             raise ValueError(

@@ -3,19 +3,7 @@ and token counts from the tokenizer's batched primitive."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
-
-
-@contextlib.contextmanager
-def tokenizer_task(tokenizer, task: str | None):
-    """Run the block with `tokenizer.task` set to `task` (the mLUKE tokenizers' encoding mode), then restore it."""
-    previous = getattr(tokenizer, "task", None)
-    tokenizer.task = task
-    try:
-        yield tokenizer
-    finally:
-        tokenizer.task = previous
 
 
 def encode_entity_spans(
@@ -28,10 +16,9 @@ def encode_entity_spans(
     caller compares `len(features["entity_ids"])` with its spans.
     """
     options = {"truncation": True, "max_length": max_length} if max_length is not None else {}
-    with tokenizer_task(tokenizer, task):
-        encoding = tokenizer(
-            text, entity_spans=list(entity_spans), max_entity_length=max(1, len(entity_spans)), **options
-        )
+    encoding = tokenizer(
+        text, entity_spans=list(entity_spans), max_entity_length=max(1, len(entity_spans)), task=task, **options
+    )
     return {key: list(value) for key, value in encoding.items()}
 
 

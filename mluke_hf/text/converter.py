@@ -29,9 +29,8 @@ from pathlib import Path
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import BPE, Unigram, WordLevel
 
-SPACE_SYMBOL = "▁"
-FAIRSEQ_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>")
-FAIRSEQ_UNK_ID = 3
+from .layout import FAIRSEQ_SPECIALS, FAIRSEQ_UNK_ID, SPIECE_UNDERLINE
+
 # SentencePiece piece types (sentencepiece_model.proto).
 _NORMAL, _UNKNOWN, _CONTROL, _USER_DEFINED, _UNUSED, _BYTE = 1, 2, 3, 4, 5, 6
 _UNIGRAM, _BPE = 1, 2
@@ -86,10 +85,10 @@ def build_normalizer(proto) -> normalizers.Normalizer:
         # (U+1680, ...) are ordinary characters. \A and \z, unlike ^ and $, never match around a newline.
         steps.append(normalizers.Replace(Regex(r"\A +| +\z"), ""))
         steps.append(normalizers.Replace(Regex(" {2,}"), " "))
-    steps.append(normalizers.Replace(" ", SPACE_SYMBOL))
+    steps.append(normalizers.Replace(" ", SPIECE_UNDERLINE))
     if spec.add_dummy_prefix:
         # Prepend leaves an empty text empty, as SentencePiece does (its trailing-space removal eats the prefix).
-        steps.append(normalizers.Prepend(SPACE_SYMBOL))
+        steps.append(normalizers.Prepend(SPIECE_UNDERLINE))
     return normalizers.Sequence(steps)
 
 
@@ -179,8 +178,8 @@ def convert_sentencepiece(
     _check_supported(proto)
     tokenizer = Tokenizer(build_model(proto, [mask_token, *entity_tokens]))
     tokenizer.normalizer = build_normalizer(proto)
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement=SPACE_SYMBOL, prepend_scheme="never", split=True)
-    tokenizer.decoder = decoders.Metaspace(replacement=SPACE_SYMBOL, prepend_scheme="always", split=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement=SPIECE_UNDERLINE, prepend_scheme="never", split=True)
+    tokenizer.decoder = decoders.Metaspace(replacement=SPIECE_UNDERLINE, prepend_scheme="always", split=True)
     # User-defined symbols are whole pieces SentencePiece never splits; they are matched on the normalised text.
     user_defined = [piece.piece for piece in proto.pieces if piece.type == _USER_DEFINED]
     if user_defined:

@@ -1,11 +1,11 @@
 """Entity-aware encoding shared by `MLukeTokenizer` (slow) and `MLukeTokenizerFast`.
 
-Everything here is independent of how a piece of text becomes word ids: argument validation, the three task modes,
-cutting the text at span boundaries, `<ent>`/`<ent2>` markers, `entity_ids` / `entity_position_ids` /
-`entity_start_positions` / `entity_end_positions`, the `max_mention_length` cut, truncation (words with the
-transformers 4.57.6 rules, then entities), `max_entity_length`, padding of entity fields and `pad()` on lists of
-encodings. Behaviour follows transformers 4.57.6's MLukeTokenizer; deliberate divergences are listed in
-docs/tokenizer.md.
+Everything here is independent of how a piece of text becomes word ids: the call entry points with their per-call
+`task=`, the three task modes, `entity_ids` / `entity_position_ids` / `entity_start_positions` /
+`entity_end_positions`, truncation (words with the transformers 4.57.6 rules, then entities), `max_entity_length` and
+`pad()`. It composes the text side's smaller modules: `entity_arguments` (checks), `mentions` (cutting text at spans,
+token ranges, markers, position rows), `truncation`, `entity_padding`, `tensor_conversion`. Behaviour follows
+transformers 4.57.6's MLukeTokenizer; deliberate divergences are listed in docs/tokenizer.md.
 
 Contract for a backend class. Put `EntityEncodingMixin` FIRST in the bases (its `__call__`, `_encode_plus`,
 `prepare_for_model`, `truncate_sequences`, `pad` and `_pad` must win over transformers' own), then:
@@ -28,431 +28,49 @@ Contract for a backend class. Put `EntityEncodingMixin` FIRST in the bases (its 
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import gc
 import itertools
-import numbers
-import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from transformers.tokenization_utils_base import BatchEncoding, PaddingStrategy, TensorType, TruncationStrategy
 from transformers.utils import is_torch_tensor, logging
 
+from .entity_arguments import (
+    TASKS,
+    TOKENIZER_TASK,
+    BatchLengthMismatchError,
+    EntitySpanOutOfRangeError,
+    check_batch_argument,
+    check_encodable,
+    check_entities,
+    check_length_arguments,
+    check_pair_arguments,
+    check_positive_length,
+    check_task,
+    check_task_spans,
+    check_text_input,
+    checked_span_boundaries,
+    max_entity_length_for_task,
+    split_batch_of_pairs,
+)
+from .entity_padding import pad_entity_fields, pad_row, round_up, word_fill
+from .mentions import (
+    SequencePlan,
+    entities_within,
+    entity_position_rows,
+    insert_entity_markers,
+    mention_position_rows,
+    split_text_at_spans,
+)
 from .tensor_conversion import batch_encoding
+from .truncation import truncate_id_sequences
 
 logger = logging.get_logger(__name__)
 
-TASKS = ("entity_classification", "entity_pair_classification", "entity_span_classification")
-
-# Keyword arguments of `__call__` that travel to the per-sequence tokenization step.
-_TOKENIZE_KWARGS = ("split_special_tokens",)
-
-
-class EntitySpanOutOfRangeError(ValueError, IndexError):
-    """A character span reaches past the end of its text.
-
-    The reference raises IndexError for this input; subclassing both keeps `except IndexError` code working while the
-    project's rule (bad input is a ValueError naming the argument) holds too.
-    """
-
-
-class BatchLengthMismatchError(ValueError, IndexError):
-    """A per-text argument of a batch (`text_pair`, `entity_spans`, `entities`, ...) has another length than `text`.
-
-    The reference raises IndexError (or silently drops the extra items); this names the argument instead.
-    """
-
-
-# -- validation ---------------------------------------------------------------------------------------------------
-
-
-def check_batch_argument(value: Any, argument: str, batch_size: int) -> None:
-    """A per-text argument of a batch must hold one item per text."""
-    if value is None:
-        return
-    if not isinstance(value, (list, tuple)):
-        raise TypeError(f"{argument} must be a list with one item per text of the batch, got {type(value).__name__}")
-    if len(value) != batch_size:
-        raise BatchLengthMismatchError(
-            f"{argument} has {len(value)} items but the batch has {batch_size} texts: pass one item per text"
-        )
-
-
-def check_pair_arguments(first: Any, pair: Any, argument: str, pair_argument: str) -> None:
-    """In a batch, `*_pair` arguments are zipped with their first-text counterpart, which must then be given too."""
-    if pair is not None and first is None:
-        raise ValueError(
-            f"{pair_argument} needs {argument} in a batch: pass {argument}=[[]] * len(text) when the first texts "
-            "have no entities"
-        )
-
-
-def max_entity_length_for_task(task: str | None, max_entity_length: int) -> int:
-    """The entity budget a task implies: one entity for entity_classification, two for pairs, else the argument."""
-    if task is None or task == "entity_span_classification":
-        return max_entity_length
-    if task == "entity_classification":
-        return 1
-    if task == "entity_pair_classification":
-        return 2
-    raise ValueError(f"task={task!r} is not supported: use None or one of {list(TASKS)}")
-
-
-def check_text_input(text: Any, argument: str) -> None:
-    """`text`/`text_pair` must be a str or a list/tuple of str (ValueError otherwise, as the reference)."""
-    if isinstance(text, str):
-        return
-    if isinstance(text, (list, tuple)) and (len(text) == 0 or isinstance(text[0], str)):
-        if all(isinstance(item, str) for item in text):
-            return
-    raise ValueError(
-        f"{argument} must be a str (one example) or a list of str (a batch), got {type(text).__name__}; "
-        "pretokenized input (is_split_into_words) is not supported by this tokenizer"
-    )
-
-
-def split_batch_of_pairs(text: Any) -> tuple[list[str], list[str]] | None:
-    """`[(text, text_pair), ...]` (what transformers' pipelines, zero-shot classification for one, pass) as two lists.
-
-    None when `text` is not a non-empty list of 2-item lists/tuples of str.
-    """
-    if not isinstance(text, (list, tuple)) or not text:
-        return None
-    if not all(isinstance(item, (list, tuple)) and len(item) == 2 for item in text):
-        return None
-    firsts, seconds = [item[0] for item in text], [item[1] for item in text]
-    if not all(isinstance(item, str) for item in firsts + seconds):
-        return None
-    return firsts, seconds
-
-
-def check_entity_spans(text: str, entity_spans: Any, argument: str = "entity_spans") -> None:
-    """Character spans must be a list of `(start, end)` tuples of ints with 0 <= start < end <= len(text)."""
-    if not isinstance(entity_spans, list):
-        raise TypeError(
-            f"{argument} must be a list of (start, end) character tuples, got {type(entity_spans).__name__}"
-        )
-    if _spans_look_valid(text, entity_spans):
-        return
-    for index, span in enumerate(entity_spans):
-        if not isinstance(span, tuple) or len(span) != 2:
-            raise ValueError(
-                f"{argument}[{index}] must be a tuple (start, end) of character indices, got {span!r}; "
-                f"write {argument}=[(start, end), ...]"
-            )
-        start, end = span
-        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in span):
-            raise TypeError(f"{argument}[{index}] = {span!r}: start and end must be ints (character indices)")
-        if start < 0 or end < 0:
-            raise ValueError(f"{argument}[{index}] = {span!r}: character indices must not be negative")
-        if start > end:
-            raise ValueError(f"{argument}[{index}] = {span!r} is reversed: start must come before end")
-        if start == end:
-            raise ValueError(f"{argument}[{index}] = {span!r} is empty: a mention needs at least one character")
-        if end > len(text):
-            raise EntitySpanOutOfRangeError(
-                f"{argument}[{index}] = {span!r} ends past the end of its text ({len(text)} characters)"
-            )
-
-
-def _spans_look_valid(text: str, entity_spans: list) -> bool:
-    """Fast check of the common case (tuples of two ints, 0 <= start < end <= len(text)); False means "look closer"."""
-    return _valid_span_boundaries(text, entity_spans) is not None
-
-
-def _valid_span_boundaries(text: str, entity_spans: list) -> list | None:
-    """The sorted distinct boundaries of well-formed spans (tuples of two ints, 0 <= start < end <= len(text)).
-
-    None means "look closer" (`check_entity_spans` then names the bad span). Computing the boundaries here saves
-    `split_text_at_spans` a second pass over the spans.
-    """
-    if not entity_spans:
-        return []
-    if set(map(type, entity_spans)) != {tuple}:
-        return None
-    try:
-        # strict: every tuple has the same length, and unpacking checks that it is 2.
-        starts, ends = zip(*entity_spans, strict=True)
-        if not all(map(operator.lt, starts, ends)):
-            return None
-    except (TypeError, ValueError):  # not pairs, or values that do not compare
-        return None
-    boundaries = set(starts)
-    boundaries.update(ends)
-    if set(map(type, boundaries)) != {int}:
-        return None
-    boundaries = sorted(boundaries)
-    if boundaries[0] < 0 or boundaries[-1] > len(text):
-        return None
-    return boundaries
-
-
-def checked_span_boundaries(text: str, entity_spans: Any, argument: str = "entity_spans") -> list:
-    """`check_entity_spans`, returning the sorted distinct span boundaries (for `split_text_at_spans`)."""
-    if isinstance(entity_spans, list):
-        boundaries = _valid_span_boundaries(text, entity_spans)
-        if boundaries is not None:
-            return boundaries
-    check_entity_spans(text, entity_spans, argument)
-    return sorted(set(itertools.chain.from_iterable(entity_spans)))
-
-
-def check_entities(entities: Any, entity_spans: list, argument: str = "entities", spans_argument="entity_spans"):
-    """Entity names must be a list of str, one per span (ValueError otherwise, as the reference)."""
-    if entities is None:
-        return
-    if not isinstance(entities, list):
-        raise ValueError(f"{argument} must be a list of entity names (str), got {type(entities).__name__}")
-    for index, entity in enumerate(entities):
-        if not isinstance(entity, str):
-            raise ValueError(
-                f"{argument}[{index}] must be an entity name (str) such as 'en:Japan' or '[MASK]', got {entity!r}"
-            )
-    if len(entities) != len(entity_spans):
-        raise ValueError(
-            f"{argument} has {len(entities)} names but {spans_argument} has {len(entity_spans)} spans: "
-            "pass one entity name per span"
-        )
-
-
-def check_task_spans(task: str, entity_spans: Any) -> None:
-    """Span count and shape a task mode needs (ValueError, as the reference)."""
-    # Only the shape here: check_entity_spans then checks every element.
-    is_tuples = isinstance(entity_spans, list) and (not entity_spans or isinstance(entity_spans[0], tuple))
-    if task == "entity_classification" and not (is_tuples and len(entity_spans) == 1):
-        raise ValueError(
-            "task='entity_classification' needs entity_spans=[(start, end)]: a list with exactly one tuple of "
-            f"character indices, got {entity_spans!r}"
-        )
-    if task == "entity_pair_classification" and not (is_tuples and len(entity_spans) == 2):
-        raise ValueError(
-            "task='entity_pair_classification' needs entity_spans=[(head_start, head_end), (tail_start, tail_end)], "
-            f"got {entity_spans!r}"
-        )
-    if task == "entity_span_classification" and not (is_tuples and len(entity_spans) > 0):
-        raise ValueError(
-            "task='entity_span_classification' needs entity_spans as a non-empty list of (start, end) tuples, "
-            f"got {entity_spans!r}"
-        )
-
-
-# -- splitting text at spans ---------------------------------------------------------------------------------------
-
-
-def split_text_at_spans(
-    text: str, entity_spans: Sequence[tuple[int, int]] | None, boundaries: Sequence[int] | None = None
-) -> tuple[list[str], dict]:
-    """Cut `text` at every span boundary; return the pieces and, per boundary, the number of pieces before it.
-
-    A boundary right after a space moves left by one, so the space opens the next piece (it then gets the same
-    `▁` as inside a sentence). Each piece is later encoded on its own. `boundaries` (the sorted distinct span
-    ends, as `checked_span_boundaries` gives them) saves recomputing them.
-    """
-    if not entity_spans:
-        return [text], {}
-    if boundaries is None:
-        boundaries = sorted(set(itertools.chain.from_iterable(entity_spans)))
-    pieces: list[str] = []
-    pieces_before: dict = {}
-    piece_start = count = 0
-    # Cuts never decrease with the boundaries; each cut past the current piece's start closes that piece.
-    for boundary in boundaries:
-        cut = boundary - 1 if boundary > 0 and text[boundary - 1] == " " else boundary
-        if cut > piece_start:
-            pieces.append(text[piece_start:cut])
-            piece_start = cut
-            count += 1
-        pieces_before[boundary] = count
-    pieces.append(text[piece_start:])
-    return pieces, pieces_before
-
-
-class _SequencePlan:
-    """One text (first or second sequence) cut into pieces, waiting for the pieces' ids.
-
-    `span_piece_counts` lists, for each span's start then end, the number of pieces before that boundary: the token
-    position of the boundary is the number of tokens in those pieces.
-    """
-
-    __slots__ = ("pieces", "span_piece_counts", "entity_spans", "entity_ids")
-
-    def __init__(self, pieces, pieces_before, entity_spans, entity_ids):
-        self.pieces = pieces
-        self.entity_spans = entity_spans
-        self.entity_ids = entity_ids
-        self.span_piece_counts = (
-            list(map(pieces_before.__getitem__, itertools.chain.from_iterable(entity_spans)))
-            if entity_spans
-            else []
-        )
-
-    def token_bounds(self, piece_ids: list[list[int]], offset: int = 0) -> tuple[list[int], list[int]]:
-        """Token start and end (exclusive) of each span, counted from `offset`."""
-        tokens_before = list(itertools.accumulate(map(len, piece_ids), initial=offset))
-        bounds = list(map(tokens_before.__getitem__, self.span_piece_counts))
-        return bounds[0::2], bounds[1::2]
-
-    def assemble(self, piece_ids: list[list[int]]) -> tuple[list[int], list[tuple[int, int]] | None]:
-        """Concatenate the pieces' ids; map each character span to its token span."""
-        if len(piece_ids) == 1:
-            ids = list(piece_ids[0])
-        else:
-            ids = list(itertools.chain.from_iterable(piece_ids))
-        if self.entity_spans is None:
-            return ids, None
-        return ids, list(zip(*self.token_bounds(piece_ids)))
-
-
-def insert_entity_markers(ids: list[int], token_span: tuple[int, int], marker_id: int) -> list[int]:
-    """Put `marker_id` before and after a token span."""
-    start, end = token_span
-    return ids[:start] + [marker_id] + ids[start:end] + [marker_id] + ids[end:]
-
-
-# -- truncation (transformers 4.57.6 rules) -------------------------------------------------------------------------
-
-
-def truncate_id_sequences(
-    ids: list,
-    pair_ids: list | None,
-    num_tokens_to_remove: int,
-    truncation_strategy: TruncationStrategy,
-    stride: int,
-    truncation_side: str,
-) -> tuple[list, list | None, list]:
-    """Truncate one sequence or a pair as transformers 4.57.6 did (used for word ids and for entity ids).
-
-    Differs from 5.x on purpose: a sequence too short to lose `num_tokens_to_remove` items is left whole (with an
-    error logged), not emptied.
-    """
-    if num_tokens_to_remove <= 0:
-        return ids, pair_ids, []
-    if not isinstance(truncation_strategy, TruncationStrategy):
-        truncation_strategy = TruncationStrategy(truncation_strategy)
-    if truncation_side not in ("left", "right"):
-        raise ValueError(f"truncation_side must be 'left' or 'right', got {truncation_side!r}")
-    overflowing: list = []
-    if truncation_strategy == TruncationStrategy.ONLY_FIRST or (
-        truncation_strategy == TruncationStrategy.LONGEST_FIRST and pair_ids is None
-    ):
-        if len(ids) > num_tokens_to_remove:
-            window = min(len(ids), stride + num_tokens_to_remove)
-            if truncation_side == "left":
-                overflowing, ids = ids[:window], ids[num_tokens_to_remove:]
-            else:
-                overflowing, ids = ids[-window:], ids[:-num_tokens_to_remove]
-        else:
-            message = (
-                f"We need to remove {num_tokens_to_remove} to truncate the input "
-                f"but the first sequence has a length {len(ids)}. "
-            )
-            if truncation_strategy == TruncationStrategy.ONLY_FIRST:
-                message += (
-                    f"Please select another truncation strategy than {truncation_strategy}, "
-                    "for instance 'longest_first' or 'only_second'."
-                )
-            logger.error(message)
-    elif truncation_strategy == TruncationStrategy.LONGEST_FIRST:
-        logger.warning(
-            "Be aware, overflowing tokens are not returned for the setting you have chosen,"
-            f" i.e. sequence pairs with the '{TruncationStrategy.LONGEST_FIRST.value}' "
-            "truncation strategy. So the returned list will always be empty even if some "
-            "tokens have been removed."
-        )
-        len_ids, len_pair = len(ids), len(pair_ids)
-        first_remove = min(abs(len_pair - len_ids), num_tokens_to_remove)
-        second_remove = num_tokens_to_remove - first_remove
-        if len_ids > len_pair:
-            ids_to_remove = first_remove + second_remove // 2
-            pair_to_remove = second_remove - second_remove // 2
-        else:
-            ids_to_remove = second_remove // 2
-            pair_to_remove = first_remove + second_remove - second_remove // 2
-        if truncation_side == "right":
-            ids = ids[:-ids_to_remove] if ids_to_remove > 0 else ids
-            pair_ids = pair_ids[:-pair_to_remove] if pair_to_remove > 0 else pair_ids
-        else:
-            ids = ids[ids_to_remove:]
-            pair_ids = pair_ids[pair_to_remove:]
-    elif truncation_strategy == TruncationStrategy.ONLY_SECOND and pair_ids is not None:
-        if len(pair_ids) > num_tokens_to_remove:
-            window = min(len(pair_ids), stride + num_tokens_to_remove)
-            if truncation_side == "right":
-                overflowing, pair_ids = pair_ids[-window:], pair_ids[:-num_tokens_to_remove]
-            else:
-                overflowing, pair_ids = pair_ids[:window], pair_ids[num_tokens_to_remove:]
-        else:
-            logger.error(
-                f"We need to remove {num_tokens_to_remove} to truncate the input "
-                f"but the second sequence has a length {len(pair_ids)}. "
-                f"Please select another truncation strategy than {truncation_strategy}, "
-                "for instance 'longest_first' or 'only_first'."
-            )
-    return ids, pair_ids, overflowing
-
-
-def _entities_inside(entity_ids: list, token_spans: list, length: int) -> tuple[list, list]:
-    """The entities (and their spans) whose mention ends within the first `length` tokens."""
-    if not token_spans or max(map(operator.itemgetter(1), token_spans)) <= length:
-        return entity_ids, token_spans  # callers copy before changing them
-    kept = [(entity, span) for entity, span in zip(entity_ids, token_spans) if span[1] <= length]
-    return [entity for entity, _ in kept], [span for _, span in kept]
-
-
-@functools.lru_cache(maxsize=8)
-def _minus_one_fillers(mention_length: int) -> tuple[list[int], ...]:
-    """fillers[k]: the -1s that complete a row holding k positions (read only, never handed out)."""
-    return tuple([-1] * (mention_length - length) for length in range(mention_length + 1))
-
-
-def entity_position_rows(
-    token_spans: Sequence[tuple[int, int]], offset: int, mention_length: int, sequence_length: int
-) -> tuple[list[list[int]], list[int], list[int]]:
-    """`entity_position_ids` rows, start and (inclusive) end positions of token spans shifted by `offset`.
-
-    Each row lists the mention's token positions, cut to `mention_length` and padded with -1.
-    """
-    if not token_spans:
-        return [], [], []
-    starts, ends = zip(*token_spans)
-    if offset >= 0 and min(starts) >= 0 and max(ends) <= sequence_length - offset and all(map(operator.le, starts, ends)):
-        rows = _position_rows(list(range(offset, sequence_length + 1)), starts, ends, mention_length)
-    else:  # spans pointing outside the sequence (prepare_for_model on hand-made input): the reference's formula
-        rows = [
-            list(range(start + offset, min(end, start + mention_length) + offset)) + [-1] * (mention_length - end + start)
-            for start, end in token_spans
-        ]
-    return rows, list(map(offset.__add__, starts)), list(map((offset - 1).__add__, ends))
-
-
-def _position_rows(positions: list[int], starts: Sequence[int], ends: Sequence[int], mention_length: int) -> list:
-    """Rows `positions[start:end]` cut to `mention_length` and padded with -1 (spans inside `positions`).
-
-    A slice of one position list plus a prebuilt run of -1s: no per-token Python work.
-    """
-    fillers = _minus_one_fillers(mention_length)
-    if not starts or max(map(operator.sub, ends, starts)) <= mention_length:
-        return [positions[start:end] + fillers[end - start] for start, end in zip(starts, ends)]
-    return [
-        positions[start : start + mention_length]
-        if end - start >= mention_length
-        else positions[start:end] + fillers[end - start]
-        for start, end in zip(starts, ends)
-    ]
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+# Keyword arguments of `__call__` that travel to the per-sequence tokenization step (`offset_capture`: the fast
+# class's per-call record of each token's character span).
+_TOKENIZE_KWARGS = ("split_special_tokens", "offset_capture")
 
 
 def _to_python(value):
@@ -465,10 +83,22 @@ def _to_python(value):
     return value
 
 
-def _round_up(length: int | None, multiple: int | None) -> int | None:
-    if length is not None and multiple is not None and length % multiple != 0:
-        return (length // multiple + 1) * multiple
-    return length
+def encode_with_targets(
+    tokenizer, text, text_pair, text_target, text_pair_target, entity_arguments: dict, options: dict
+) -> BatchEncoding:
+    """`tokenizer(text, ..., text_target=...)` as transformers' tokenizers give it, the same on both mLUKE classes.
+
+    The targets are encoded as plain text (no entities, no task) with the same options; their `input_ids` become
+    `labels`, or the whole result when `text` is None.
+    """
+    if text_target is None:
+        raise ValueError("text_pair_target needs text_target (the target of the first text): pass both, or neither")
+    targets = tokenizer(text_target, text_pair_target, task=None, **options)
+    if text is None:
+        return targets
+    encoded = tokenizer(text, text_pair, **entity_arguments, **options)
+    encoded["labels"] = targets["input_ids"]
+    return encoded
 
 
 class EntityEncodingMixin:
@@ -502,9 +132,37 @@ class EntityEncodingMixin:
         self.entity_pad_token_id = self.entity_vocab[entity_pad_token]
         self.entity_mask_token_id = self.entity_vocab[entity_mask_token]
         self.entity_mask2_token_id = self.entity_vocab[entity_mask2_token]
-        self.task = task
-        self.max_entity_length = max_entity_length_for_task(task, max_entity_length)
+        check_positive_length(max_entity_length, "max_entity_length")
+        self._max_entity_length_argument = max_entity_length
+        self.task = task  # also sets max_entity_length (see the property)
         self.max_mention_length = max_mention_length
+
+    @property
+    def task(self) -> str | None:
+        """The task mode of calls that pass no `task=` (each call may pass its own; see docs/tokenizer.md)."""
+        return self._default_task
+
+    @task.setter
+    def task(self, task: str | None) -> None:
+        # Kept consistent with the task, as the constructor sets them: 1 entity for entity_classification, 2 for pairs.
+        self._default_task = check_task(task)
+        self.max_entity_length = max_entity_length_for_task(task, self._max_entity_length_argument)
+
+    def _resolve_task(self, task: Any) -> str | None:
+        """The task mode of one call: its `task=` argument, or the tokenizer's default."""
+        return self._default_task if task is TOKENIZER_TASK else check_task(task)
+
+    def _max_entity_length_for(self, task: str | None) -> int:
+        """The entity budget of a call in mode `task` that passes no `max_entity_length`.
+
+        Equal to `max_entity_length` of a tokenizer built with that task: 1 / 2 for the classification tasks, else the
+        tokenizer's own budget (the constructor's argument when the tokenizer's default task forces 1 or 2).
+        """
+        if task in ("entity_classification", "entity_pair_classification"):
+            return max_entity_length_for_task(task, 0)
+        if self._default_task in ("entity_classification", "entity_pair_classification"):
+            return self._max_entity_length_argument
+        return self.max_entity_length
 
     def _warn_once(self, message: str) -> None:
         """Log a warning of this package once per tokenizer (not once per example of every batch)."""
@@ -513,7 +171,9 @@ class EntityEncodingMixin:
             given.add(message)
             logger.warning(message)
 
-    def _encode_text_pieces(self, pieces: list[str], split_special_tokens: bool = False) -> list[list[int]]:
+    def _encode_text_pieces(
+        self, pieces: list[str], split_special_tokens: bool = False, one_text: bool = False
+    ) -> list[list[int]]:
         raise NotImplementedError("a backend must implement _encode_text_pieces (see mluke_hf.text.entity_encoding)")
 
     def entity_name_to_id(self, name: str) -> int:
@@ -547,15 +207,50 @@ class EntityEncodingMixin:
         return_offsets_mapping: bool = False,
         return_length: bool = False,
         verbose: bool = True,
+        task: str | None = TOKENIZER_TASK,
+        text_target=None,
+        text_pair_target=None,
         **kwargs,
     ) -> BatchEncoding:
         """Encode one text (or pair) or a batch, with optional character `entity_spans` and entity names.
 
         `entity_spans` are `(start, end)` character offsets (end exclusive); `entities` are entity names
-        (`"lang:title"`, unknown names map to `[UNK]`); spans without names get `[MASK]`. With a `task` set in the
-        constructor the entity sequence is built from the spans alone (see docs/tokenizer.md). A batch of pairs may
-        also come as `text=[(text, text_pair), ...]`, as transformers' other tokenizers take it.
+        (`"lang:title"`, unknown names map to `[UNK]`); spans without names get `[MASK]`. With a `task` (this call's
+        `task=`, else the constructor's) the entity sequence is built from the spans alone (see docs/tokenizer.md).
+        A batch of pairs may also come as `text=[(text, text_pair), ...]`, as transformers' other tokenizers take it.
+        `text_target` (and `text_pair_target`) are encoded as plain text with the same options; their `input_ids`
+        come back as `labels` (or alone, without `text`), as from transformers' tokenizers.
         """
+        check_length_arguments({"max_entity_length": max_entity_length, "pad_to_multiple_of": pad_to_multiple_of})
+        if text_target is not None or text_pair_target is not None:
+            entity_arguments = {
+                "entity_spans": entity_spans,
+                "entity_spans_pair": entity_spans_pair,
+                "entities": entities,
+                "entities_pair": entities_pair,
+                "max_entity_length": max_entity_length,
+                "task": task,
+            }
+            options = {
+                "add_special_tokens": add_special_tokens,
+                "padding": padding,
+                "truncation": truncation,
+                "max_length": max_length,
+                "stride": stride,
+                "is_split_into_words": is_split_into_words,
+                "pad_to_multiple_of": pad_to_multiple_of,
+                "padding_side": padding_side,
+                "return_tensors": return_tensors,
+                "return_token_type_ids": return_token_type_ids,
+                "return_attention_mask": return_attention_mask,
+                "return_overflowing_tokens": return_overflowing_tokens,
+                "return_special_tokens_mask": return_special_tokens_mask,
+                "return_offsets_mapping": return_offsets_mapping,
+                "return_length": return_length,
+                "verbose": verbose,
+                **kwargs,
+            }
+            return encode_with_targets(self, text, text_pair, text_target, text_pair_target, entity_arguments, options)
         pairs = split_batch_of_pairs(text) if text_pair is None else None
         if pairs is not None:
             text, text_pair = pairs
@@ -594,6 +289,7 @@ class EntityEncodingMixin:
             return_offsets_mapping=return_offsets_mapping,
             return_length=return_length,
             verbose=verbose,
+            task=task,
             **kwargs,
         )
 
@@ -609,6 +305,7 @@ class EntityEncodingMixin:
         **kwargs,
     ) -> BatchEncoding:
         """transformers 4.x name for encoding a batch: items are texts or `(text, text_pair)` tuples."""
+        check_length_arguments(kwargs)
         padding_strategy, truncation_strategy, max_length, kwargs = self._get_padding_truncation_strategies(
             padding=kwargs.pop("padding", False),
             truncation=kwargs.pop("truncation", None),
@@ -652,6 +349,7 @@ class EntityEncodingMixin:
         return_offsets_mapping: bool = False,
         return_length: bool = False,
         verbose: bool = True,
+        task: str | None = TOKENIZER_TASK,
         **kwargs,
     ) -> BatchEncoding:
         common = {
@@ -672,6 +370,7 @@ class EntityEncodingMixin:
             "return_offsets_mapping": return_offsets_mapping,
             "return_length": return_length,
             "verbose": verbose,
+            "task": task,
             **kwargs,
         }
         if isinstance(text, (list, tuple)):
@@ -749,7 +448,7 @@ class EntityEncodingMixin:
 
     # -- building word and entity sequences --------------------------------------------------------------------------
 
-    def _plan_sequence(self, text, entity_spans, entities, spans_argument, entities_argument) -> _SequencePlan:
+    def _plan_sequence(self, text, entity_spans, entities, spans_argument, entities_argument) -> SequencePlan:
         """Validate one sequence's spans/entities (task None) and cut its text into pieces."""
         if entity_spans is None:
             if entities is not None:
@@ -757,7 +456,7 @@ class EntityEncodingMixin:
                 raise ValueError(
                     f"{entities_argument} needs {spans_argument}: pass the (start, end) character span of each entity"
                 )
-            return _SequencePlan([text], {}, None, None)
+            return SequencePlan([text], {}, None, None)
         if not isinstance(text, str):
             raise ValueError(f"{spans_argument} needs a str text to point into, got {type(text).__name__}")
         boundaries = checked_span_boundaries(text, entity_spans, spans_argument)
@@ -767,10 +466,10 @@ class EntityEncodingMixin:
         else:
             entity_ids = [self.entity_vocab.get(name, self.entity_unk_token_id) for name in entities]
         pieces, pieces_before = split_text_at_spans(text, entity_spans, boundaries)
-        return _SequencePlan(pieces, pieces_before, entity_spans, entity_ids)
+        return SequencePlan(pieces, pieces_before, entity_spans, entity_ids, spans_argument)
 
-    def _plan_example(self, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair):
-        if self.task is None:
+    def _plan_example(self, task, text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair):
+        if task is None:
             first = self._plan_sequence(text, entity_spans, entities, "entity_spans", "entities")
             second = None
             if text_pair is None and (entity_spans_pair is not None or entities_pair is not None):
@@ -780,27 +479,25 @@ class EntityEncodingMixin:
                 second = self._plan_sequence(text_pair, entity_spans_pair, entities_pair, "entity_spans_pair",
                                              "entities_pair")  # fmt: skip
             return first, second
-        if self.task not in TASKS:
-            raise ValueError(f"task={self.task!r} is not supported: use None or one of {list(TASKS)}")
         # Task modes build the entity sequence from the spans alone; entities and pair spans are ignored.
-        check_task_spans(self.task, entity_spans)
+        check_task_spans(task, entity_spans)
         boundaries = checked_span_boundaries(text, entity_spans, "entity_spans")
-        if self.task == "entity_pair_classification":
+        if task == "entity_pair_classification":
             entity_ids = [self.entity_mask_token_id, self.entity_mask2_token_id]
         else:
             entity_ids = [self.entity_mask_token_id] * len(entity_spans)
         pieces, pieces_before = split_text_at_spans(text, entity_spans, boundaries)
         if text_pair is not None:
             # The reference drops text_pair in task modes; keep its output but say so.
-            self._warn_once(f"text_pair is ignored when task={self.task!r}: encode the second text separately")
-        return _SequencePlan(pieces, pieces_before, entity_spans, entity_ids), None
+            self._warn_once(f"text_pair is ignored when task={task!r}: encode the second text separately")
+        return SequencePlan(pieces, pieces_before, entity_spans, entity_ids), None
 
-    def _apply_task_markers(self, ids: list[int], token_spans: list[tuple[int, int]]):
+    def _apply_task_markers(self, task: str | None, ids: list[int], token_spans: list[tuple[int, int]]):
         """Insert `<ent>` (and `<ent2>`) around the mentions; shift the token spans to cover the markers."""
-        if self.task == "entity_classification":
+        if task == "entity_classification":
             (start, end), = token_spans
             return insert_entity_markers(ids, (start, end), self.entity_token_1_id), [(start, end + 2)]
-        if self.task == "entity_pair_classification":
+        if task == "entity_pair_classification":
             head, tail = token_spans
             if head[0] < tail[0]:
                 # Insert the later mention first so the earlier span's indices stay valid.
@@ -814,11 +511,12 @@ class EntityEncodingMixin:
 
     def _encode_unpadded(self, examples, tokenize_kwargs, options) -> list[dict]:
         """Plan every example, encode all pieces of the batch in one backend call, build each unpadded encoding."""
-        plans = [self._plan_example(*example) for example in examples]
+        task = options["task"]
+        plans = [self._plan_example(task, *example) for example in examples]
         pieces = list(itertools.chain.from_iterable(part.pieces for plan in plans for part in plan if part is not None))
-        piece_ids = self._encode_text_pieces(pieces, **tokenize_kwargs) if pieces else []
+        piece_ids = self._encode_text_pieces(pieces, one_text=len(examples) == 1, **tokenize_kwargs) if pieces else []
         simple = self._simple_layout_applies(options)
-        max_entity_length = options["max_entity_length"] or self.max_entity_length
+        max_entity_length = options["max_entity_length"] or self._max_entity_length_for(task)
         encodings = []
         cursor = 0
         for first_plan, second_plan in plans:
@@ -835,8 +533,8 @@ class EntityEncodingMixin:
                 second_ids, second_spans = second_plan.assemble(piece_ids[cursor : cursor + len(second_plan.pieces)])
                 second_entity_ids = second_plan.entity_ids
                 cursor += len(second_plan.pieces)
-            if self.task in ("entity_classification", "entity_pair_classification"):
-                first_ids, first_spans = self._apply_task_markers(first_ids, first_spans)
+            if task in ("entity_classification", "entity_pair_classification"):
+                first_ids, first_spans = self._apply_task_markers(task, first_ids, first_spans)
             encodings.append(
                 self._prepare_entity_encoding(
                     first_ids, second_ids, first_plan.entity_ids, second_entity_ids, first_spans, second_spans, **options
@@ -854,10 +552,10 @@ class EntityEncodingMixin:
             and not return_token_type_ids
             and not options["return_overflowing_tokens"]
             and not options["return_special_tokens_mask"]
-            and self.task in (None, "entity_span_classification")
+            and options["task"] in (None, "entity_span_classification")
         )
 
-    def _encode_simple_layout(self, plan: _SequencePlan, piece_ids, max_entity_length: int, options) -> dict | None:
+    def _encode_simple_layout(self, plan: SequencePlan, piece_ids, max_entity_length: int, options) -> dict | None:
         """`<s> text </s>` with its entities, when nothing is truncated: the hot path of entity_span_classification.
 
         Gives what `_prepare_entity_encoding` gives for such an example (the golden suite runs both paths) without
@@ -876,23 +574,17 @@ class EntityEncodingMixin:
             encoded["entity_ids"] = entity_ids
             # Positions count from `<s>`: the token after it is position 1.
             starts, ends = plan.token_bounds(piece_ids, offset=1)
-            encoded["entity_position_ids"] = _position_rows(
+            encoded["entity_position_ids"] = mention_position_rows(
                 list(range(len(ids))), starts, ends, self.max_mention_length
             )
-            if self.task == "entity_span_classification":
+            if options["task"] == "entity_span_classification":
                 encoded["entity_start_positions"] = starts
                 encoded["entity_end_positions"] = list(map((-1).__add__, ends))
         encoded["_max_entity_length"] = max_entity_length
         self._eventual_warn_about_too_long_sequence(ids, max_length, options["verbose"])
         return encoded
 
-    def _encode_examples(self, examples, batched: bool, **kwargs) -> BatchEncoding:
-        # Encoding allocates tens of thousands of small acyclic lists (one position row per entity); pausing the
-        # cyclic garbage collector meanwhile saves its repeated scans (~20% of the entity_span_classification time).
-        with _gc_paused():
-            return self._encode_examples_unpaused(examples, batched, **kwargs)
-
-    def _encode_examples_unpaused(
+    def _encode_examples(
         self,
         examples,
         batched: bool,
@@ -913,8 +605,12 @@ class EntityEncodingMixin:
         return_offsets_mapping: bool = False,
         return_length: bool = False,
         verbose: bool = True,
+        task: str | None = TOKENIZER_TASK,
         **kwargs,
     ) -> BatchEncoding:
+        task = self._resolve_task(task)
+        check_positive_length(max_entity_length, "max_entity_length", optional=True)
+        check_positive_length(pad_to_multiple_of, "pad_to_multiple_of", optional=True)
         if return_offsets_mapping and not self._supports_offsets_mapping:
             raise NotImplementedError(
                 "return_offsets_mapping is not available with the Python (slow) MLukeTokenizer; "
@@ -936,6 +632,7 @@ class EntityEncodingMixin:
             "return_special_tokens_mask": return_special_tokens_mask,
             "verbose": verbose,
             "cls_sep_ids": (self.cls_token_id, self.sep_token_id) if add_special_tokens else None,
+            "task": task,
         }
         encodings = self._encode_unpadded(examples, tokenize_kwargs, options)
         if not batched:
@@ -950,6 +647,7 @@ class EntityEncodingMixin:
                     pad_to_multiple_of=pad_to_multiple_of,
                     padding_side=padding_side,
                     return_attention_mask=return_attention_mask,
+                    task=task,
                 )
             encoded = dict(encoded)
             if return_length:
@@ -970,6 +668,7 @@ class EntityEncodingMixin:
             pad_to_multiple_of=pad_to_multiple_of,
             padding_side=padding_side,
             return_attention_mask=return_attention_mask,
+            task=task,
         )
         return batch_encoding(batch_outputs, tensor_type=return_tensors)
 
@@ -1003,9 +702,13 @@ class EntityEncodingMixin:
         return_length: bool = False,
         verbose: bool = True,
         prepend_batch_axis: bool = False,
+        task: str | None = TOKENIZER_TASK,
         **kwargs,
     ) -> BatchEncoding:
         """Add special tokens, truncate words then entities, build entity positions, pad; from ids and token spans."""
+        task = self._resolve_task(task)
+        check_positive_length(max_entity_length, "max_entity_length", optional=True)
+        check_positive_length(pad_to_multiple_of, "pad_to_multiple_of", optional=True)
         padding_strategy, truncation_strategy, max_length, _ = self._get_padding_truncation_strategies(
             padding=padding,
             truncation=truncation,
@@ -1030,6 +733,7 @@ class EntityEncodingMixin:
             return_overflowing_tokens=return_overflowing_tokens,
             return_special_tokens_mask=return_special_tokens_mask,
             verbose=verbose,
+            task=task,
         )
         resolved_max_entity_length = encoded.pop("_max_entity_length")
         if padding_strategy != PaddingStrategy.DO_NOT_PAD or self._resolve_attention_mask(return_attention_mask):
@@ -1042,6 +746,7 @@ class EntityEncodingMixin:
                     pad_to_multiple_of=pad_to_multiple_of,
                     padding_side=padding_side,
                     return_attention_mask=return_attention_mask,
+                    task=task,
                 )
             )
         if return_length:
@@ -1065,6 +770,7 @@ class EntityEncodingMixin:
         return_overflowing_tokens: bool,
         return_special_tokens_mask: bool,
         verbose: bool,
+        task: str | None,
         cls_sep_ids: tuple[int, int] | None = None,
     ) -> dict:
         """The unpadded encoding of one example as a dict (plus `_max_entity_length`, the budget padding uses).
@@ -1116,7 +822,7 @@ class EntityEncodingMixin:
                 encoded["special_tokens_mask"] = [0] * len(sequence)
 
         if not max_entity_length:
-            max_entity_length = self.max_entity_length
+            max_entity_length = self._max_entity_length_for(task)
         encoded["_max_entity_length"] = max_entity_length
         if entity_ids is not None:
             self._add_entity_fields(
@@ -1134,6 +840,7 @@ class EntityEncodingMixin:
                 stride,
                 return_token_type_ids,
                 return_overflowing_tokens,
+                task,
             )
         self._eventual_warn_about_too_long_sequence(encoded["input_ids"], max_length, verbose)
         return encoded
@@ -1154,13 +861,14 @@ class EntityEncodingMixin:
         stride,
         return_token_type_ids,
         return_overflowing_tokens,
+        task,
     ) -> None:
         # Entities whose mention lost tokens to word truncation are dropped (the spans index the kept ids).
-        kept_ids, kept_spans = _entities_inside(entity_ids, token_spans, len(ids))
+        kept_ids, kept_spans = entities_within(entity_ids, token_spans, len(ids))
         dropped = len(entity_ids) - len(kept_ids)
         kept_pair_ids = kept_pair_spans = None
         if pair_entity_ids is not None:
-            kept_pair_ids, kept_pair_spans = _entities_inside(pair_entity_ids, pair_token_spans, len(pair_ids))
+            kept_pair_ids, kept_pair_spans = entities_within(pair_entity_ids, pair_token_spans, len(pair_ids))
             dropped += len(pair_entity_ids) - len(kept_pair_ids)
         if dropped:
             logger.warning(
@@ -1207,7 +915,7 @@ class EntityEncodingMixin:
                 starts += span_starts
                 ends += span_ends
         encoded["entity_position_ids"] = position_rows
-        if self.task == "entity_span_classification":
+        if task == "entity_span_classification":
             encoded["entity_start_positions"] = starts
             encoded["entity_end_positions"] = ends
         if return_token_type_ids:
@@ -1239,12 +947,17 @@ class EntityEncodingMixin:
         return_attention_mask: bool | None = None,
         return_tensors: str | TensorType | None = None,
         verbose: bool = True,
+        task: str | None = TOKENIZER_TASK,
     ) -> BatchEncoding:
         """Pad one encoding or a batch (a dict of lists, or a list of encodings as a DataLoader collate_fn gives).
 
         Word fields pad with `<pad>` (mask 0), entity_ids with the `[PAD]` entity, entity_position_ids rows with -1,
-        entity masks with 0, span start/end positions with 0. Tensors in give tensors out.
+        entity masks with 0, span start/end positions with 0: each field present is padded, whatever task encoded it.
+        `task` only sets the default `max_entity_length` of `padding="max_length"` (1 / 2 for the classification
+        tasks). Tensors in give tensors out.
         """
+        check_positive_length(max_entity_length, "max_entity_length", optional=True)
+        check_positive_length(pad_to_multiple_of, "pad_to_multiple_of", optional=True)
         if isinstance(encoded_inputs, (list, tuple)) and len(encoded_inputs) > 0 and isinstance(
             encoded_inputs[0], Mapping
         ):
@@ -1285,7 +998,7 @@ class EntityEncodingMixin:
             padding=padding, max_length=max_length, verbose=verbose
         )
         if max_entity_length is None:
-            max_entity_length = self.max_entity_length
+            max_entity_length = self._max_entity_length_for(self._resolve_task(task))
 
         if required_input and not isinstance(required_input[0], (list, tuple)):
             padded = self._pad(
@@ -1339,9 +1052,9 @@ class EntityEncodingMixin:
             max_length = len(encoded_inputs["input_ids"])
             if has_entities:
                 max_entity_length = len(encoded_inputs["entity_ids"])
-        max_length = _round_up(max_length, pad_to_multiple_of)
+        max_length = round_up(max_length, pad_to_multiple_of)
         if has_entities:
-            max_entity_length = _round_up(max_entity_length, pad_to_multiple_of)
+            max_entity_length = round_up(max_entity_length, pad_to_multiple_of)
         needs_padding = padding_strategy != PaddingStrategy.DO_NOT_PAD and (
             len(encoded_inputs["input_ids"]) != max_length
             or (has_entities and len(encoded_inputs["entity_ids"]) != max_entity_length)
@@ -1356,35 +1069,28 @@ class EntityEncodingMixin:
         padding_side = padding_side if padding_side is not None else self.padding_side
         if padding_side not in ("left", "right"):
             raise ValueError(f"padding_side must be 'left' or 'right', got {padding_side!r}")
-        difference = max_length - len(encoded_inputs["input_ids"])
-        entity_difference = max_entity_length - len(encoded_inputs["entity_ids"]) if has_entities else 0
-
-        def extend(key: str, fill, count: int) -> None:
-            padding_values = [fill] * count if count > 0 else []
-            if padding_side == "right":
-                encoded_inputs[key] = encoded_inputs[key] + padding_values
-            else:
-                encoded_inputs[key] = padding_values + encoded_inputs[key]
-
-        if return_attention_mask:
-            extend("attention_mask", 0, difference)
-            if has_entities:
-                extend("entity_attention_mask", 0, entity_difference)
-        if "token_type_ids" in encoded_inputs:
-            extend("token_type_ids", 0, difference)
-            if has_entities and "entity_token_type_ids" in encoded_inputs:
-                extend("entity_token_type_ids", 0, entity_difference)
-        if "special_tokens_mask" in encoded_inputs:
-            extend("special_tokens_mask", 1, difference)
-        extend("input_ids", self.pad_token_id, difference)
+        # Every field present is padded (see mluke_hf.text.entity_padding), whatever task encoded the example.
+        for key in ("input_ids", "attention_mask", "token_type_ids", "special_tokens_mask"):
+            if key in encoded_inputs:
+                encoded_inputs[key] = pad_row(
+                    encoded_inputs[key], max_length, word_fill(key, self.pad_token_id), padding_side
+                )
         if has_entities:
-            extend("entity_ids", self.entity_pad_token_id, entity_difference)
-            empty_row = [-1] * self.max_mention_length
-            if entity_difference > 0:
-                rows = [list(empty_row) for _ in range(entity_difference)]
-                current = encoded_inputs["entity_position_ids"]
-                encoded_inputs["entity_position_ids"] = current + rows if padding_side == "right" else rows + current
-            if self.task == "entity_span_classification":
-                extend("entity_start_positions", 0, entity_difference)
-                extend("entity_end_positions", 0, entity_difference)
+            pad_entity_fields(
+                encoded_inputs, max_entity_length, self.entity_pad_token_id, self.max_mention_length, padding_side
+            )
         return encoded_inputs
+
+
+__all__ = [
+    "TASKS",
+    "TOKENIZER_TASK",
+    "BatchLengthMismatchError",
+    "EntityEncodingMixin",
+    "EntitySpanOutOfRangeError",
+    "check_encodable",
+    "check_length_arguments",
+    "check_text_input",
+    "encode_with_targets",
+    "split_text_at_spans",
+]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import importlib
 
-from ..encoding import encode_entity_spans, model_max_tokens, token_counts, tokenizer_task, word_token_counts
+from ..encoding import encode_entity_spans, model_max_tokens, token_counts, word_token_counts
 from ..metrics import OUTSIDE_LABEL, bio_to_spans, entity_scores, spans_to_bio
 from .boundaries import (
     PIECE_SCRIPTS,
@@ -77,7 +77,6 @@ __all__ = [
     "text_units",
     "text_units_batch",
     "token_counts",
-    "tokenizer_task",
     "unit_token_limit",
     "word_token_counts",
     "words_from_tokens",
