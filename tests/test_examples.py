@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fixtures_training import logits_of
 from transformers import AutoTokenizer, EvalPrediction
 
 from mluke_hf import (
@@ -17,7 +18,6 @@ from mluke_hf import (
     AutoModelForEntityPairClassification,
     AutoModelForEntitySpanClassification,
 )
-from fixtures_training import logits_of
 from mluke_hf.tasks.ner import read_ner_file
 from mluke_hf.tasks.training import (
     RESULTS_FILE,
@@ -72,6 +72,30 @@ def test_ner_example_trains_scores_and_reloads(pretrained_checkpoint, ner_files,
                                        model.config.id2label)  # fmt: skip
     from mluke_hf.tasks.ner import entity_scores
 
+    assert entity_scores([example.entities for example in examples], predicted)["f1"] == pytest.approx(results["f1"])
+
+
+@pytest.mark.slow
+def test_ner_example_on_raw_text_in_every_script_matches_the_pipeline(pretrained_checkpoint, tmp_path):
+    from fixtures_training import demo_records, write_jsonl
+    from transformers import pipeline
+
+    from mluke_hf.tasks.ner import entity_scores
+
+    languages = ("en", "de", "ja", "zh", "th", "hi", "ar", "ko")
+    train_file = write_jsonl(tmp_path / "train.jsonl", demo_records("train", 3, languages))
+    dev_file = write_jsonl(tmp_path / "dev.jsonl", demo_records("heldout", 2, languages))
+    output_dir = tmp_path / "ner"
+    argv = ["--model", str(pretrained_checkpoint), "--train_file", str(train_file), "--validation_file",
+            str(dev_file), "--output_dir", str(output_dir), "--max_mention_length", "6", *FAST]  # fmt: skip
+    results = load_example("train_ner").main(argv)
+    check_common_results(results, output_dir, "ner")
+    assert results["train_examples"] == 3 * len(languages) and results["eval_examples"] == 2 * len(languages)
+    # The reloaded pipeline, on the raw dev texts with the training run's settings, scores the reported F1.
+    ner = pipeline("entity-span-classification", model=str(output_dir))
+    examples = read_ner_file(dev_file)
+    found = ner([example.text for example in examples], max_mention_length=6, max_entity_length=32)
+    predicted = [[(entity["start"], entity["end"], entity["entity_group"]) for entity in result] for result in found]
     assert entity_scores([example.entities for example in examples], predicted)["f1"] == pytest.approx(results["f1"])
 
 

@@ -7,8 +7,8 @@ import torch
 from transformers import pipeline
 
 import mluke_hf
-from mluke_hf.tasks.ner import split_words
 from mluke_hf.pipelines import EntitySpanClassificationPipeline
+from mluke_hf.tasks.ner import split_words
 
 SPAN_ARCHITECTURE = "LukeForEntitySpanClassification"
 TEXT = "Barack Obama visited Tokyo and Paris."
@@ -26,9 +26,11 @@ class ScriptedSpanLogits(torch.nn.Module):
     it makes, while the tokenizer, padding, chunking and decoding all run for real.
     """
 
-    def __init__(self, model, tokenizer, table: dict[str, tuple[str, float]]):
+    def __init__(self, model, tokenizer, table: dict[str, tuple[str, float]], spaceless: bool = False):
         super().__init__()
         self.config, self.tokenizer, self.table = model.config, tokenizer, table
+        # Units inside a whitespace token are encoded apart (each with its own `▁`): compare without spaces.
+        self.spaceless = spaceless
         self.calls = 0
         self.longest_input = 0
         self.dtype, self.device = model.dtype, model.device
@@ -45,6 +47,8 @@ class ScriptedSpanLogits(torch.nn.Module):
                     continue
                 start, end = entity_start_positions[row, column], entity_end_positions[row, column]
                 span_text = self.tokenizer.decode(input_ids[row, start : end + 1]).strip()
+                if self.spaceless:
+                    span_text = "".join(span_text.split())
                 if span_text in self.table:
                     label, logit = self.table[span_text]
                     logits[row, column, label2id[label]] = logit
@@ -53,8 +57,8 @@ class ScriptedSpanLogits(torch.nn.Module):
 
 @pytest.fixture
 def scripted_ner(ner):
-    def make(table, **kwargs):
-        model = ScriptedSpanLogits(ner.model, ner.tokenizer, table)
+    def make(table, spaceless=False, **kwargs):
+        model = ScriptedSpanLogits(ner.model, ner.tokenizer, table, spaceless)
         built = EntitySpanClassificationPipeline(model=ner.model, tokenizer=ner.tokenizer, **kwargs)
         built.model = model
         return built, model
@@ -190,6 +194,48 @@ def test_dicts_and_generators_work_like_strings(ner):
     expected = ner(TEXT)
     assert ner({"text": TEXT}) == expected
     assert list(ner(text for text in [TEXT, TEXT])) == [expected, expected]
+
+
+@pytest.mark.parametrize("bad", [42, {"txt": TEXT}])
+def test_a_stream_delivers_every_result_before_a_bad_item_then_names_it(scripted_ner, bad):
+    ner, _ = scripted_ner({"Paris": ("LOC", 7.0)})
+    texts = ["Paris", "Tokyo and Paris", "東京", "Paris Paris", "nothing here"]
+    delivered = []
+    with pytest.raises((TypeError, ValueError), match="input 5"):
+        delivered.extend(ner(item for item in [*texts, bad, "Paris"]))  # keeps what came before the error
+    assert [[entity["word"] for entity in result] for result in delivered] == [
+        ["Paris"], ["Paris"], [], ["Paris", "Paris"], []
+    ]
+
+
+def test_entities_inside_spaceless_clauses_and_attached_particles(scripted_ner):
+    table = {"東京": ("LOC", 8.0), "日本": ("LOC", 7.0), "北京": ("LOC", 8.0), "서울": ("LOC", 8.0),
+             "مصر": ("LOC", 8.0), "القاهرة": ("LOC", 7.0), "กรุงเทพมหานคร": ("LOC", 8.0), "दिल्ली": ("LOC", 8.0)}  # fmt: skip
+    ner, _ = scripted_ner(table, spaceless=True)
+    texts = {
+        "東京は日本の首都です": ["東京", "日本"],  # Japanese, no spaces
+        "北京是首都": ["北京"],  # Chinese, no spaces
+        "서울에서 만났다": ["서울"],  # Korean particle attached
+        "القاهرة ومصر": ["القاهرة", "مصر"],  # Arabic clitic attached
+        "ไปกรุงเทพมหานครเมื่อวาน": ["กรุงเทพมหานคร"],  # Thai, no spaces
+        "नई दिल्ली भारत की राजधानी है।": ["दिल्ली"],  # Devanagari: whole words, vowel signs kept
+    }
+    for text, expected in texts.items():
+        entities = ner(text)
+        assert [entity["word"] for entity in entities] == expected, text
+        for entity in entities:
+            assert text[entity["start"] : entity["end"]] == entity["word"]
+
+
+@pytest.mark.parametrize("run", ["a" * 5000, "東京" * 200, "x\u0301" * 2500])
+def test_a_single_run_longer_than_the_model_window_never_raises(scripted_ner, run):
+    ner, model = scripted_ner({"Paris": ("LOC", 7.0)})
+    text = f"Paris {run} Paris"
+    entities = ner(text, max_tokens=60, max_mention_length=2)
+    assert [(entity["word"], entity["start"]) for entity in entities] == [("Paris", 0), ("Paris", len(text) - 5)]
+    assert model.longest_input <= 62
+    # At the model's own window too.
+    assert ner(run, max_mention_length=2) == []
 
 
 def test_ignore_labels_can_report_outside_spans(scripted_ner):

@@ -9,6 +9,7 @@ input's outputs into its result. transformers' own batching cannot be used: its 
 
 from __future__ import annotations
 
+import itertools
 import operator
 import types
 from collections import deque
@@ -54,6 +55,19 @@ def check_span(span: Any, text: str, argument: str, where: str = "") -> tuple[in
     if not text[start:end].strip():
         raise ValueError(f"{given} covers only whitespace ({text[start:end]!r}); point it at a mention")
     return start, end
+
+
+_END = object()
+
+
+def _naming_input(error: Exception, index: int) -> Exception:
+    """`error`, its message naming input `index` (the same error when it already does)."""
+    if f"input {index}" in str(error):
+        return error
+    try:
+        return type(error)(f"input {index}: {error}")
+    except (TypeError, ValueError):  # an error class whose constructor takes other arguments
+        return RuntimeError(f"input {index} failed: {type(error).__name__}: {error}")
 
 
 def _feature_size(entry: tuple[dict, int]) -> tuple[int, int]:
@@ -216,10 +230,17 @@ class EntityPipeline(Pipeline):
         return self._iterate(inputs, batch_size, preprocess_params, forward_params, postprocess_params)
 
     def run_single(self, inputs, preprocess_params, forward_params, postprocess_params):
-        return next(self._iterate([inputs], self._batch_size, preprocess_params, forward_params, postprocess_params))
+        return next(
+            self._iterate([inputs], self._batch_size, preprocess_params, forward_params, postprocess_params, False)
+        )
 
-    def _iterate(self, inputs, batch_size, preprocess_params, forward_params, postprocess_params) -> Iterator:
+    def _iterate(
+        self, inputs, batch_size, preprocess_params, forward_params, postprocess_params, name_failing_input=True
+    ) -> Iterator:
         """Results in input order; features of consecutive inputs fill forward batches of `batch_size`.
+
+        When an input cannot be read or prepared, the results of every input before it are yielded first, then the
+        error is raised naming the failing input's index.
 
         Up to `SORT_WINDOW_BATCHES` batches of features are gathered, sorted by size (entities, then word tokens) and
         run in that order, so each batch holds inputs of similar size and carries little padding (NER's short last
@@ -230,8 +251,22 @@ class EntityPipeline(Pipeline):
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         waiting: deque[dict] = deque()
         queue: list[tuple[dict, int]] = []
-        for item in inputs:
-            prepared = self.preprocess(item, **preprocess_params)
+        items = iter(inputs)
+        for position in itertools.count():
+            try:
+                item = next(items, _END)
+                if item is _END:
+                    break
+                prepared = self.preprocess(item, **preprocess_params)
+            except Exception as error:
+                # A bad item: deliver every result before it, then say which item failed.
+                self._run_sorted(queue, batch_size, forward_params)
+                while waiting:
+                    yield self._finish(waiting.popleft(), postprocess_params)
+                named = _naming_input(error, position) if name_failing_input else error
+                if named is error:
+                    raise
+                raise named from error
             prepared["outputs"] = [None] * len(prepared["features"])
             waiting.append(prepared)
             queue.extend((prepared, index) for index in range(len(prepared["features"])))

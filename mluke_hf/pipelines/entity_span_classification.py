@@ -9,21 +9,24 @@ ner("Barack Obama visited Tokyo.")
 # [{"entity_group": "PER", "score": 0.99, "word": "Barack Obama", "start": 0, "end": 12}, ...]
 ```
 
-How a text is decoded (see `mluke_hf.tasks.ner`): the text is split into words (`split_words`); every span of up to
-`max_mention_length` whole words is a candidate, given to the model as a `[MASK]` entity; candidates are grouped in
-chunks of `max_entity_length` over the same words, and texts longer than the model's window are cut into sliding
-windows with context on both sides (each candidate is decided in the window whose core holds its first word). Each
-candidate gets its best label; those that are not `O` compete by logit, best first, and a candidate is kept only if
-it overlaps no kept one.
+How a text is decoded (see `mluke_hf.tasks.ner`): the text is cut into units (`text_units`: words in scripts written
+with spaces; SentencePiece pieces, never splitting a grapheme, in spaceless scripts such as Chinese, Japanese and Thai
+and in scripts with attached particles or clitics such as Korean and Arabic); every span of up to
+`max_mention_length` units is a candidate, given to the model as a `[MASK]` entity; candidates are grouped in chunks
+of `max_entity_length` over the same tokens, and texts longer than the model's window are cut into sliding windows
+with context on both sides (each candidate is decided in the window whose core holds its first unit; a unit too long
+for a window is cut to fit). `decode_span_logits`, the decoder training and evaluation use too, then gives each
+candidate its best label; those that are not `O` compete by logit, best first, and a candidate is kept only if it
+overlaps no kept one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import torch
+import numpy as np
 
-from ..tasks.ner import OUTSIDE_LABEL, decode_greedy, encode_span_features, model_max_tokens, split_words
+from ..tasks.ner import OUTSIDE_LABEL, decode_span_logits, encode_span_features, model_max_tokens, text_units
 from .base import EntityPipeline, check_at_most
 
 # The recipe of the released NER model and of `mluke_hf.tasks.training.ner_features`.
@@ -49,7 +52,8 @@ class EntitySpanClassificationPipeline(EntityPipeline):
     are character offsets into the text, `word` is `text[start:end]`, `score` is the softmax probability of the label.
 
     Parameters (at construction or per call):
-        max_mention_length: longest candidate span, in words (default 16).
+        max_mention_length: longest candidate span, in units: words, or pieces in spaceless and clitic scripts
+            (default 16).
         max_entity_length: candidate spans per model input (default: the checkpoint's `ner_spans_per_input`, else
             128 as in the original LUKE recipe).
         max_tokens: word tokens per model window (default: what the model's position table holds, 510).
@@ -99,8 +103,9 @@ class EntitySpanClassificationPipeline(EntityPipeline):
             max_entity_length = spans_per_input(self.model.config)
         if max_tokens is None:
             max_tokens = model_max_tokens(self.tokenizer, self.model.config)
+        units, counts = text_units(self.tokenizer, text, max_tokens)
         features = encode_span_features(
-            self.tokenizer, text, split_words(text), max_mention_length, max_entity_length, max_tokens
+            self.tokenizer, text, units, max_mention_length, max_entity_length, max_tokens, token_counts=counts
         )
         return {
             "text": text,
@@ -109,22 +114,17 @@ class EntitySpanClassificationPipeline(EntityPipeline):
         }
 
     def postprocess(self, prepared: dict, ignore_labels: list[str] | None = None) -> list[dict[str, Any]]:
-        ignored = set([OUTSIDE_LABEL] if ignore_labels is None else ignore_labels)
-        id2label = self.model.config.id2label
+        spans = [span for feature_spans in prepared["spans"] for span in feature_spans]
+        if not spans:
+            return []
+        logits = np.concatenate(
+            [output["logits"][: len(feature_spans)].float().numpy()
+             for output, feature_spans in zip(prepared["outputs"], prepared["spans"])]
+        )  # fmt: skip
+        ignored = [OUTSIDE_LABEL] if ignore_labels is None else ignore_labels
         text = prepared["text"]
-        candidates = []
-        for output, spans in zip(prepared["outputs"], prepared["spans"]):
-            logits = output["logits"][: len(spans)].float()
-            probabilities = torch.softmax(logits, dim=-1)
-            best_logits, best_labels = logits.max(dim=-1)
-            for (start_word, end_word, start, end), logit, label_id, row in zip(
-                spans, best_logits.tolist(), best_labels.tolist(), probabilities
-            ):
-                label = id2label[label_id]
-                if label in ignored:
-                    continue
-                # LUKE ranks spans by logit; the reported score is the label's probability.
-                entity = {"entity_group": label, "score": row[label_id].item(), "word": text[start:end],
-                          "start": start, "end": end}
-                candidates.append((logit, start_word, end_word, entity))
-        return [entity for _, _, _, entity in decode_greedy(candidates)]
+        return [
+            {"entity_group": entity.label, "score": entity.score, "word": text[entity.start : entity.end],
+             "start": entity.start, "end": entity.end}
+            for entity in decode_span_logits(logits, spans, self.model.config.id2label, ignored)
+        ]  # fmt: skip

@@ -8,8 +8,9 @@ trains with `Trainer` and `MLukeDataCollator`, evaluates before and after traini
     {"task", "train_examples", "eval_examples", "train_loss", "eval_loss_before", "eval_loss", <task metrics>}
 
 Data formats:
-- NER: CoNLL files (`word ... tag` lines, BIO/IOB2/BIOES tags, blank lines between sentences) or JSONL
-  (`{"text", "entities": [{"start", "end", "label"}]}` or `{"tokens", "ner_tags"}`), see `mluke_hf.tasks.ner`.
+- NER: CoNLL files (`word ... tag` lines, BIO/IOB2/BIOES tags, blank lines between sentences) or JSONL of raw text
+  in any language (`{"text", "entities": [{"start", "end", "label"}]}`, or `{"tokens", "ner_tags"}`), see
+  `mluke_hf.tasks.readers`; candidate spans and the decoder are `mluke_hf.tasks.ner`'s, as in the pipeline.
 - Relation classification: JSONL `{"text", "head": [start, end], "tail": [start, end], "label"}`.
 - Entity typing: JSONL `{"text", "span": [start, end], "labels": [...]}` (multi-label) or `"label": "..."`
   (single label).
@@ -31,16 +32,15 @@ import numpy as np
 import torch
 
 from ..data_collator import MLukeDataCollator
-from .ner import (
-    OUTSIDE_LABEL,
+from .encoding import encode_entity_spans, model_max_tokens
+from .metrics import OUTSIDE_LABEL, entity_scores, precision_recall_f1
+from .ner import align_entities, decode_span_logits, encode_span_features, text_units_batch
+from .readers import (
     NerExample,
-    decode_greedy,
-    encode_entity_spans,
-    encode_span_features,
-    entity_scores,
     label_list,
-    model_max_tokens,
+    read_entity_typing_file,
     read_ner_file,
+    read_relation_file,
 )
 
 logger = logging.getLogger(__name__)
@@ -69,9 +69,9 @@ class NerFeatures:
     """Span-classification features of a list of sentences, and which sentence and spans each feature covers."""
 
     dataset: FeatureDataset
-    # Per feature: index of its sentence, and its spans as inclusive (start_word, end_word).
+    # Per feature: index of its sentence, and its spans as (start_unit, end_unit, start_char, end_char).
     sentence_indices: list[int] = field(default_factory=list)
-    spans: list[list[tuple[int, int]]] = field(default_factory=list)
+    spans: list[list[tuple[int, int, int, int]]] = field(default_factory=list)
 
 
 def ner_features(
@@ -84,67 +84,75 @@ def ner_features(
 ) -> NerFeatures:
     """Every candidate span of every sentence, chunked into model inputs, labelled from the gold entities.
 
-    Gold entities longer than `max_mention_length` words cannot be predicted; they are left unlabelled (and still
-    count as misses in `ner_compute_metrics`), with a warning.
+    Candidate units come from `mluke_hf.tasks.ner.text_units`, as in the pipeline. Gold entities that do not start
+    and end on unit boundaries, or that are longer than `max_mention_length` units, cannot be predicted: each is
+    reported (with its file and line) in a warning, left unlabelled, and still counts as a miss in
+    `ner_compute_metrics`.
     """
     if max_tokens is None:
         max_tokens = model_max_tokens(tokenizer)
     result = NerFeatures(FeatureDataset([]))
     cache: dict[str, int] = {}
-    too_long = 0
-    for sentence_index, example in enumerate(examples):
+    unreachable = []
+    all_units = text_units_batch(tokenizer, [example.text for example in examples], max_tokens, cache)
+    for sentence_index, (example, (units, counts)) in enumerate(zip(examples, all_units)):
+        aligned, misaligned = align_entities(units, example.entities)
         labels = {}
-        for start, end, label in example.entities:
+        for start, end, label in aligned:
             if label not in label2id:
                 raise ValueError(f"entity label {label!r} is not one of the model's labels {sorted(label2id)}")
             if end - start + 1 > max_mention_length:
-                too_long += 1
+                unreachable.append(_entity_report(example, units[start][0], units[end][1], label, "too long"))
             labels[(start, end)] = label2id[label]
+        for start, end, label in misaligned:
+            unreachable.append(_entity_report(example, start, end, label, "not on candidate boundaries"))
         for feature in encode_span_features(
-            tokenizer,
-            example.text,
-            example.word_offsets,
-            max_mention_length,
-            max_entity_length,
-            max_tokens,
-            labels=labels,
-            token_count_cache=cache,
+            tokenizer, example.text, units, max_mention_length, max_entity_length, max_tokens, labels, counts
         ):
             result.dataset.features.append(feature.encoding)
             result.sentence_indices.append(sentence_index)
-            result.spans.append([(start, end) for start, end, _, _ in feature.spans])
-    if too_long:
+            result.spans.append(feature.spans)
+    if unreachable:
+        shown = "\n  ".join(unreachable[:5])
+        more = f"\n  ... and {len(unreachable) - 5} more" if len(unreachable) > 5 else ""
         logger.warning(
-            "%d gold entities are longer than max_mention_length=%d words and cannot be predicted",
-            too_long,
-            max_mention_length,
-        )
+            "%d gold entities cannot be predicted (max_mention_length=%d units; units are words, or SentencePiece "
+            "pieces in spaceless and clitic scripts, see mluke_hf.tasks.ner.boundaries):\n  %s%s",
+            len(unreachable), max_mention_length, shown, more,
+        )  # fmt: skip
     return result
+
+
+def _entity_report(example: NerExample, start: int, end: int, label: str, reason: str) -> str:
+    where = example.source or "sentence"
+    return f"{where}: {label} {example.text[start:end]!r} [{start}, {end}): {reason}"
 
 
 def decode_ner_predictions(
     logits: np.ndarray, features: NerFeatures, num_sentences: int, id2label: Mapping[int, str]
 ) -> list[list[tuple[int, int, str]]]:
-    """Per sentence, the entities `(start_word, end_word, label)` kept by greedy decoding of per-span logits.
+    """Per sentence, the entities `(start_char, end_char, label)` of `decode_span_logits` (the pipeline's decoder).
 
-    `logits` is `(num_features, entity_length, num_labels)` in feature order (padding entities are ignored). Each
-    span's label is its argmax; spans predicted `O` are dropped; the rest compete by their best logit.
+    `logits` is `(num_features, entity_length, num_labels)` in feature order (padding entities are ignored).
     """
-    candidates: list[list[tuple[float, int, int, str]]] = [[] for _ in range(num_sentences)]
-    for feature_logits, sentence_index, spans in zip(logits, features.sentence_indices, features.spans):
-        span_logits = np.asarray(feature_logits[: len(spans)], dtype=np.float64)
-        best = span_logits.argmax(-1)
-        for (start, end), label_id, scores in zip(spans, best, span_logits):
-            label = id2label[int(label_id)]
-            if label != OUTSIDE_LABEL:
-                candidates[sentence_index].append((float(scores[label_id]), start, end, label))
-    return [[(start, end, label) for _, start, end, label in decode_greedy(spans)] for spans in candidates]
+    rows: list[list[np.ndarray]] = [[] for _ in range(num_sentences)]
+    spans: list[list[tuple[int, int, int, int]]] = [[] for _ in range(num_sentences)]
+    for feature_logits, sentence_index, feature_spans in zip(logits, features.sentence_indices, features.spans):
+        rows[sentence_index].append(np.asarray(feature_logits[: len(feature_spans)], dtype=np.float32))
+        spans[sentence_index].extend(feature_spans)
+    predicted = []
+    for sentence_rows, sentence_spans in zip(rows, spans):
+        logits_of_sentence = np.concatenate(sentence_rows) if sentence_rows else np.zeros((0, len(id2label)))
+        entities = decode_span_logits(logits_of_sentence, sentence_spans, id2label)
+        predicted.append([(entity.start, entity.end, entity.label) for entity in entities])
+    return predicted
 
 
 def ner_compute_metrics(
     examples: Sequence[NerExample], features: NerFeatures, id2label: Mapping[int, str]
 ) -> Callable[[Any], dict[str, float]]:
-    """`compute_metrics` for Trainer: seqeval-style entity precision/recall/F1 after greedy decoding."""
+    """`compute_metrics` for Trainer: seqeval-style entity precision/recall/F1 (exact character spans and types)
+    after the pipeline's greedy decoding."""
     gold = [example.entities for example in examples]
 
     def compute(eval_prediction) -> dict[str, float]:
@@ -169,36 +177,6 @@ def ner_labels(model_config, examples: Sequence[NerExample]) -> list[str]:
 
 
 # -- relation classification and entity typing ----------------------------------------------------------------------
-
-
-def _read_jsonl(path: str | os.PathLike, required: Sequence[str]) -> list[dict]:
-    records = []
-    with open(path, encoding="utf-8") as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            missing = [key for key in required if key not in record]
-            if missing:
-                raise ValueError(f"{path}:{line_number}: missing keys {missing} (expected {list(required)})")
-            records.append(record)
-    if not records:
-        raise ValueError(f"{path} holds no records")
-    return records
-
-
-def read_relation_file(path: str | os.PathLike) -> list[dict]:
-    """Relation classification records: `{"text", "head": [start, end], "tail": [start, end], "label"}`."""
-    return _read_jsonl(path, ("text", "head", "tail", "label"))
-
-
-def read_entity_typing_file(path: str | os.PathLike) -> list[dict]:
-    """Entity typing records: `{"text", "span": [start, end], "labels": [...]}` or with `"label"` (single label)."""
-    records = _read_jsonl(path, ("text", "span"))
-    for record in records:
-        if ("labels" in record) == ("label" in record):
-            raise ValueError(f"{path}: each record needs exactly one of 'labels' (list) or 'label' (str): {record}")
-    return records
 
 
 def relation_features(tokenizer, records: Sequence[dict], label2id: Mapping[str, int]) -> FeatureDataset:
@@ -241,8 +219,8 @@ def classification_compute_metrics(
         predicted_positive = predicted != negative if negative is not None else np.ones_like(predicted, bool)
         gold_positive = gold != negative if negative is not None else np.ones_like(gold, bool)
         correct = (predicted == gold) & predicted_positive
-        return {"accuracy": float((predicted == gold).mean()), **_prf(correct.sum(), predicted_positive.sum(),
-                                                                      gold_positive.sum())}
+        scores = precision_recall_f1(correct.sum(), predicted_positive.sum(), gold_positive.sum())
+        return {"accuracy": float((predicted == gold).mean()), **scores}
 
     return compute
 
@@ -253,16 +231,9 @@ def multi_label_compute_metrics(threshold: float = 0.0) -> Callable[[Any], dict[
     def compute(eval_prediction) -> dict[str, float]:
         predicted = np.asarray(eval_prediction.predictions) > threshold
         gold = np.asarray(eval_prediction.label_ids) > 0.5
-        return _prf((predicted & gold).sum(), predicted.sum(), gold.sum())
+        return precision_recall_f1((predicted & gold).sum(), predicted.sum(), gold.sum())
 
     return compute
-
-
-def _prf(true_positive: int, predicted: int, gold: int) -> dict[str, float]:
-    precision = float(true_positive / predicted) if predicted else 0.0
-    recall = float(true_positive / gold) if gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1}
 
 
 # -- models, arguments, the run --------------------------------------------------------------------------------------
@@ -397,7 +368,7 @@ def finish_distributed(trainer) -> None:
     """
     import gc
 
-    import torch.distributed as distributed
+    from torch import distributed
 
     if not (distributed.is_available() and distributed.is_initialized()):
         return
@@ -436,8 +407,11 @@ def run_ner(args: argparse.Namespace, model=None, tokenizer=None) -> dict[str, A
         eval_features.dataset,
         ner_compute_metrics(eval_examples, eval_features, model.config.id2label),
         task="ner",
-        counts={"train_examples": len(train_examples), "eval_examples": len(eval_examples),
-                "train_features": len(train_features.dataset)},  # fmt: skip
+        counts={
+            "train_examples": len(train_examples),
+            "eval_examples": len(eval_examples),
+            "train_features": len(train_features.dataset),
+        },
     )
 
 
