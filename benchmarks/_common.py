@@ -177,7 +177,13 @@ def measure_peak_here(implementation: str, mode: str, shape: Mapping, width: Map
 def measure_peak(implementation: str, mode: str, shape: Mapping, width: Mapping, threads: int) -> float:
     """Peak resident growth (MiB) of one step, measured in a fresh interpreter."""
     request = json.dumps(
-        {"implementation": implementation, "mode": mode, "shape": dict(shape), "width": dict(width), "threads": threads}
+        {
+            "implementation": implementation,
+            "mode": mode,
+            "shape": dict(shape),
+            "width": dict(width),
+            "threads": threads,
+        }
     )
     code = (
         "import json, sys; sys.path.insert(0, sys.argv[1]); from _common import measure_peak_here; "
@@ -204,6 +210,7 @@ def memory_supported() -> bool:
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Shapes, grids and targets (issue 6). A shape is (batch_size, words, entities, entity_aware).
+
 
 def shape(batch_size: int, words: int, entities: int, entity_aware: bool) -> dict:
     return {"batch_size": batch_size, "words": words, "entities": entities, "entity_aware": entity_aware}

@@ -111,8 +111,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--model", type=Path, help="a trained NER checkpoint folder (default: train the demo)")
     parser.add_argument("--data", type=Path, default=HELDOUT, help="held-out sentences (JSONL)")
     parser.add_argument(
-        "--max-mention-length", type=int, default=None, help="longest span in words (default: the demo's 4 when it "
-        f"trains the demo, else the pipeline's {DEFAULT_MAX_MENTION_LENGTH})"
+        "--max-mention-length",
+        type=int,
+        default=None,
+        help="longest span in words (default: the demo's 4 when it "
+        f"trains the demo, else the pipeline's {DEFAULT_MAX_MENTION_LENGTH})",
     )
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--json", type=Path, help="write the result here")

@@ -78,8 +78,10 @@ def time_rows(shapes, modes, width, rounds: int, training_rounds: int, log=print
                 "ratio": medians["intree"] / medians["plugin"],
             }
             rows.append(row)
-            log(f"{shape_label(row):<36} {mode:<9} plugin {row['plugin_s']:.4f}s  in-tree {row['intree_s']:.4f}s  "
-                f"ratio {row['ratio']:.2f}x")
+            log(
+                f"{shape_label(row):<36} {mode:<9} plugin {row['plugin_s']:.4f}s  in-tree {row['intree_s']:.4f}s  "
+                f"ratio {row['ratio']:.2f}x"
+            )
     return rows
 
 
@@ -97,8 +99,10 @@ def memory_rows(shapes, modes, width, threads: int, log=print) -> list[dict]:
                 "ratio": peaks["intree"] / max(peaks["plugin"], 1e-9),
             }
             rows.append(row)
-            log(f"{shape_label(row):<36} {mode:<9} peak plugin {row['plugin_peak_mib']:.1f} MiB  in-tree "
-                f"{row['intree_peak_mib']:.1f} MiB  ratio {row['ratio']:.2f}x")
+            log(
+                f"{shape_label(row):<36} {mode:<9} peak plugin {row['plugin_peak_mib']:.1f} MiB  in-tree "
+                f"{row['intree_peak_mib']:.1f} MiB  ratio {row['ratio']:.2f}x"
+            )
     return rows
 
 
@@ -134,8 +138,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--modes", default="inference,training", help="comma-separated: inference, training")
     parser.add_argument("--no-time", action="store_true", help="measure peak memory only")
     parser.add_argument("--batch-sizes", type=int, nargs="+", help="with --grid full: only these batch sizes")
-    parser.add_argument("--memory", choices=("targets", "grid", "none"), default="targets",
-                        help="shapes whose peak memory is measured (one subprocess per implementation and mode)")
+    parser.add_argument(
+        "--memory",
+        choices=("targets", "grid", "none"),
+        default="targets",
+        help="shapes whose peak memory is measured (one subprocess per implementation and mode)",
+    )
     parser.add_argument("--rounds", type=int, default=7, help="timed rounds per inference shape")
     parser.add_argument("--training-rounds", type=int, default=5, help="timed rounds per training shape")
     parser.add_argument("--threads", type=int, default=2)

@@ -168,7 +168,11 @@ def run(args: argparse.Namespace) -> dict:
         folder = build_folder(Path(scratch) / "ner", width)
         pipelines = {
             name: transformers.pipeline(
-                "entity-span-classification", model=str(folder), batch_size=args.batch_size, device=args.device, dtype=dtype
+                "entity-span-classification",
+                model=str(folder),
+                batch_size=args.batch_size,
+                device=args.device,
+                dtype=dtype,
             )
             for name, dtype in zip(args.dtypes, dtypes)
         }
@@ -201,7 +205,9 @@ def run(args: argparse.Namespace) -> dict:
     )
     agreement[f"pipeline {first} vs loop"] = _agree(results[f"pipeline {first}"], results["baseline"])
     for name in args.dtypes[1:]:
-        agreement[f"pipeline {name} vs pipeline {first}"] = _agree(results[f"pipeline {name}"], results[f"pipeline {first}"])
+        agreement[f"pipeline {name} vs pipeline {first}"] = _agree(
+            results[f"pipeline {name}"], results[f"pipeline {first}"]
+        )
     for label, count in agreement.items():
         print(f"same entities, {label}: {count}/{len(sentences)} sentences", flush=True)
     medians = {name: statistics.median(values["wall"]) for name, values in times.items()}

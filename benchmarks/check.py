@@ -80,6 +80,7 @@ def main(argv=None) -> int:
     for _, target_shape, _, _ in TIME_TARGETS:
         if target_shape not in shapes:
             shapes.append(target_shape)
+
     def targeted_modes(current: dict) -> list[str]:
         return [mode for _, target_shape, mode, _ in TIME_TARGETS if target_shape == current]
 

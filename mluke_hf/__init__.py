@@ -56,6 +56,9 @@ from .auto import (  # noqa: E402
     model_class_for_config,
 )
 from .configuration_mluke import LukeFormatConfig, MLukeConfig  # noqa: E402
+
+# -- pipelines, data collator ---------------------------------------------------------------------------------------
+from .data_collator import MLukeDataCollator  # noqa: E402  (data collator, training)
 from .modeling_mluke import (  # noqa: E402
     MLukeForEntityClassification,
     MLukeForEntityPairClassification,
@@ -79,12 +82,6 @@ from .modeling_outputs import (  # noqa: E402
     MLukeSequenceClassifierOutput,
     MLukeTokenClassifierOutput,
 )
-from .registration import luke_checkpoints_routed, route_luke_checkpoints  # noqa: E402
-# -- tokenizers -------------------------------------------------------------------------------------------------------
-from .tokenization_mluke import MLukeTokenizer  # noqa: E402
-from .tokenization_mluke_fast import MLukeTokenizerFast  # noqa: E402
-# -- pipelines, data collator ---------------------------------------------------------------------------------------
-from .data_collator import MLukeDataCollator  # noqa: E402  (data collator, training)
 from .pipelines import (  # noqa: E402  (pipelines)
     EntityClassificationPipeline,
     EntityFillMaskPipeline,
@@ -92,7 +89,14 @@ from .pipelines import (  # noqa: E402  (pipelines)
     EntitySpanClassificationPipeline,
     MLukeQuestionAnsweringPipeline,
 )
+from .registration import (  # noqa: E402
+    luke_checkpoints_routed,
+    register,  # noqa: E402
+    route_luke_checkpoints,
+)
 
-from .registration import register  # noqa: E402
+# -- tokenizers -------------------------------------------------------------------------------------------------------
+from .tokenization_mluke import MLukeTokenizer  # noqa: E402
+from .tokenization_mluke_fast import MLukeTokenizerFast  # noqa: E402
 
 register()

@@ -69,7 +69,9 @@ except MissingTransformersInternal as problem:
 
 def _entity_head_mapping(model_class: type) -> Any:
     # No model type of transformers itself maps here: only the plugin's config classes, registered below.
-    mapping = _UnavailableMapping() if _LazyAutoMapping is None else _LazyAutoMapping(CONFIG_MAPPING_NAMES, OrderedDict())
+    mapping = (
+        _UnavailableMapping() if _LazyAutoMapping is None else _LazyAutoMapping(CONFIG_MAPPING_NAMES, OrderedDict())
+    )
     for config_class in (MLukeConfig, LukeFormatConfig):
         mapping.register(config_class, model_class, exist_ok=True)
     return mapping

@@ -180,7 +180,12 @@ def add_pipeline_options(sub: argparse.ArgumentParser, name: str, command: Comma
     add_debug_option(sub, argparse.SUPPRESS)
     if name == "ner":
         sub.add_argument("--max-mention-length", type=positive_int, default=None, help="longest span in words (16)")
-        sub.add_argument("--max-entity-length", type=positive_int, default=None, help="spans per model input (the checkpoint's, 128)")
+        sub.add_argument(
+            "--max-entity-length",
+            type=positive_int,
+            default=None,
+            help="spans per model input (the checkpoint's, 128)",
+        )
     if name in ("classify-entities", "classify-relations"):
         sub.add_argument("--top-k", type=positive_int, default=None, help="best labels kept (single-label heads)")
         sub.add_argument("--threshold", type=probability, default=None, help="score cut of multi-label heads (0.5)")
@@ -499,7 +504,9 @@ def build_onnx_pipeline(command: Command, args: argparse.Namespace, device: str)
     from .onnx.cli import pipeline_arguments
 
     if getattr(args, "dtype", "fp32") != "fp32":
-        raise CliError(f"{args.model}: --dtype {args.dtype} does not apply to an ONNX export (its graph is fp32 or int8)")
+        raise CliError(
+            f"{args.model}: --dtype {args.dtype} does not apply to an ONNX export (its graph is fp32 or int8)"
+        )
     arguments = pipeline_arguments(args.model, command.task)
     return pipeline(command.task, **arguments, device=device, batch_size=args.batch_size)
 
@@ -533,9 +540,7 @@ def build_pipeline(command: Command, args: argparse.Namespace, source: str, devi
     from .checkpoint_checks import HEADS, check_loaded_head
 
     model_class = PIPELINE_REGISTRY.supported_tasks[command.task]["pt"][0]
-    model, loading = model_class.from_pretrained(
-        source, output_loading_info=True, dtype=pipeline_dtype(args, device)
-    )
+    model, loading = model_class.from_pretrained(source, output_loading_info=True, dtype=pipeline_dtype(args, device))
     check_loaded_head(args.model, model, loading.get("missing_keys", ()), HEADS[command.task])
     tokenizer = AutoTokenizer.from_pretrained(source)
     return pipeline(command.task, model=model, tokenizer=tokenizer, device=device, batch_size=args.batch_size)

@@ -109,14 +109,14 @@ def _attribute(owner: Any, owner_name: str, name: str, purpose: str) -> Any:
 
 def config_mapping_extra_content() -> dict[str, type]:
     """The model types registered on top of transformers' own configs (all 5.x: `CONFIG_MAPPING._extra_content`)."""
-    purpose = "turn the routing of `model_type: \"luke\"` folders off and to report whether it is on"
+    purpose = 'turn the routing of `model_type: "luke"` folders off and to report whether it is on'
     mapping = transformers_internal("transformers.models.auto.configuration_auto", "CONFIG_MAPPING", purpose)
     return _attribute(mapping, "CONFIG_MAPPING", "_extra_content", purpose)
 
 
 def model_mapping(auto_class: type) -> Any:
     """`auto_class._model_mapping` (all 5.x), whose `register` takes any config class."""
-    purpose = "map LukeFormatConfig (released `model_type: \"luke\"` folders) to the plugin's models"
+    purpose = 'map LukeFormatConfig (released `model_type: "luke"` folders) to the plugin\'s models'
     return _attribute(auto_class, auto_class.__name__, "_model_mapping", purpose)
 
 

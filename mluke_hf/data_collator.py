@@ -199,9 +199,7 @@ class MLukeDataCollator:
                 continue
             rows = [feature[name] for feature in features]
             fields[name] = self._pad_rows(rows, entity_length, entity_fill(name, self.entity_pad_token_id))
-        mention_length = max(
-            [1] + [len(row) for feature in features for row in feature["entity_position_ids"]]
-        )
+        mention_length = max([1] + [len(row) for feature in features for row in feature["entity_position_ids"]])
         position_rows = [
             pad_position_rows(feature["entity_position_ids"], entity_length, mention_length, widen=True)
             for feature in features
@@ -218,8 +216,10 @@ class MLukeDataCollator:
             raise ValueError(f"multi-hot labels must all have num_labels entries, got lengths {sorted(widths)}")
         (width,) = widths
         return torch.tensor(
-            [[list(label) for label in row] + [[self.multi_hot_pad_value] * width] * (entity_length - len(row))
-             for row in labels],
+            [
+                [list(label) for label in row] + [[self.multi_hot_pad_value] * width] * (entity_length - len(row))
+                for row in labels
+            ],
             dtype=torch.float,
         )
 

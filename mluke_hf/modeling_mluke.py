@@ -115,7 +115,9 @@ class MLukeEmbeddings(nn.Module):
                 ).expand(inputs_embeds.shape[:2])
         if token_type_ids is None:
             token_type_ids = torch.zeros(inputs_embeds.shape[:2], dtype=torch.long, device=inputs_embeds.device)
-        embeddings = inputs_embeds + self.position_embeddings(position_ids) + self.token_type_embeddings(token_type_ids)
+        embeddings = (
+            inputs_embeds + self.position_embeddings(position_ids) + self.token_type_embeddings(token_type_ids)
+        )
         return self.dropout(self.LayerNorm(embeddings))
 
 
@@ -324,7 +326,9 @@ class MLukeIntermediate(nn.Module):
     def __init__(self, config: MLukeConfig):
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
-        self.intermediate_act_fn = ACT2FN[config.hidden_act] if isinstance(config.hidden_act, str) else config.hidden_act
+        self.intermediate_act_fn = (
+            ACT2FN[config.hidden_act] if isinstance(config.hidden_act, str) else config.hidden_act
+        )
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         return self.intermediate_act_fn(self.dense(hidden_states))
@@ -639,10 +643,16 @@ class MLukeModel(MLukePreTrainedModel):
         batch_size, word_length = input_ids.shape if input_ids is not None else inputs_embeds.shape[:2]
         _check_entity_inputs(entity_ids, entity_position_ids, batch_size)
         config = self.config
-        _check_index_range(input_ids, "input_ids", 0, config.vocab_size, "the tokenizer and config.vocab_size disagree")
+        _check_index_range(
+            input_ids, "input_ids", 0, config.vocab_size, "the tokenizer and config.vocab_size disagree"
+        )
         _check_index_range(token_type_ids, "token_type_ids", 0, config.type_vocab_size, "see config.type_vocab_size")
         _check_index_range(
-            entity_ids, "entity_ids", 0, config.entity_vocab_size, "the entity vocab and config.entity_vocab_size disagree"
+            entity_ids,
+            "entity_ids",
+            0,
+            config.entity_vocab_size,
+            "the entity vocab and config.entity_vocab_size disagree",
         )
         _check_index_range(
             entity_token_type_ids, "entity_token_type_ids", 0, config.type_vocab_size, "see config.type_vocab_size"

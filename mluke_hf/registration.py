@@ -130,7 +130,9 @@ def _register_models() -> None:
         except Exception as error:  # noqa: BLE001
             failures.setdefault(f"{type(error).__name__}: {error}. {support_note()}", []).append(auto_class_name)
     if failures:
-        raise MissingTransformersInternal(" ".join(f"{', '.join(names)}: {error}" for error, names in failures.items()))
+        raise MissingTransformersInternal(
+            " ".join(f"{', '.join(names)}: {error}" for error, names in failures.items())
+        )
 
 
 def route_luke_checkpoints(enabled: bool = True) -> None:
@@ -210,10 +212,16 @@ def _pipeline_tasks() -> list[tuple[str, type, type]]:
 
     return [
         ("entity-classification", pipelines.EntityClassificationPipeline, auto.AutoModelForEntityClassification),
-        ("entity-pair-classification", pipelines.EntityPairClassificationPipeline,
-         auto.AutoModelForEntityPairClassification),
-        ("entity-span-classification", pipelines.EntitySpanClassificationPipeline,
-         auto.AutoModelForEntitySpanClassification),
+        (
+            "entity-pair-classification",
+            pipelines.EntityPairClassificationPipeline,
+            auto.AutoModelForEntityPairClassification,
+        ),
+        (
+            "entity-span-classification",
+            pipelines.EntitySpanClassificationPipeline,
+            auto.AutoModelForEntitySpanClassification,
+        ),
         ("entity-fill-mask", pipelines.EntityFillMaskPipeline, AutoModelForMaskedLM),
     ]
 
@@ -243,14 +251,18 @@ def _register_question_answering() -> None:
 _STEPS: list[tuple[Callable[[], None], str]] = [
     (
         _register_configs,
-        ('AutoConfig does not know "mluke", and released `model_type: "luke"` mLUKE folders may load into '
-        "transformers' in-tree LUKE classes, which give wrong results for them under transformers 5."),
+        (
+            'AutoConfig does not know "mluke", and released `model_type: "luke"` mLUKE folders may load into '
+            "transformers' in-tree LUKE classes, which give wrong results for them under transformers 5."
+        ),
     ),
     (_register_models, "the Auto classes named above do not build mluke_hf's models."),
     (
         _register_tokenizers,
-        ("AutoTokenizer may give transformers' own MLukeTokenizer for released mLUKE folders, which shifts every id by "
-        "one; load mluke_hf.MLukeTokenizerFast.from_pretrained(folder) directly."),
+        (
+            "AutoTokenizer may give transformers' own MLukeTokenizer for released mLUKE folders, which shifts every id by "
+            "one; load mluke_hf.MLukeTokenizerFast.from_pretrained(folder) directly."
+        ),
     ),
     (
         _register_pipelines,
@@ -258,7 +270,9 @@ _STEPS: list[tuple[Callable[[], None], str]] = [
     ),
     (
         _register_question_answering,
-        ('pipeline("question-answering") may be unavailable; build '
-        "mluke_hf.MLukeQuestionAnsweringPipeline(model=..., tokenizer=...) directly."),
+        (
+            'pipeline("question-answering") may be unavailable; build '
+            "mluke_hf.MLukeQuestionAnsweringPipeline(model=..., tokenizer=...) directly."
+        ),
     ),
 ]

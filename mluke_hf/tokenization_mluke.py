@@ -35,7 +35,6 @@ from .text.sentencepiece_engine import SentencePieceEngine
 logger = logging.get_logger(__name__)
 
 
-
 def _as_added_token(token: Any) -> Any:
     """Special tokens may arrive as plain dicts (special_tokens_map.json): turn them into AddedToken."""
     if isinstance(token, Mapping):
@@ -297,7 +296,9 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
         special_tokens = set(self.all_special_tokens)
         standalone = set(self._added_tokens_encoder) - special_tokens
         standalone |= {
-            str(token) for token in self._extra_special_tokens if self.convert_tokens_to_ids(str(token)) >= self.vocab_size
+            str(token)
+            for token in self._extra_special_tokens
+            if self.convert_tokens_to_ids(str(token)) >= self.vocab_size
         }
         sub_texts: list[str] = []
         current: list[str] = []

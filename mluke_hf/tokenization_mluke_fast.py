@@ -30,7 +30,6 @@ from .text.converter import (
     exact_sentencepiece_tokenizer,
     is_unigram_model,
     may_tie,
-    sentencepiece_processors,
 )
 from .text.entity_encoding import (
     TOKENIZER_TASK,
@@ -831,8 +830,11 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         for index, (first, second) in enumerate(zip(texts, pairs)):
             first_spans = spans[index] if spans is not None else None
             second_spans = spans_pair[index] if spans_pair is not None else None
-            if first_spans and isinstance(first_spans, tuple) and len(first_spans) == 2 and isinstance(
-                first_spans[0], list
+            if (
+                first_spans
+                and isinstance(first_spans, tuple)
+                and len(first_spans) == 2
+                and isinstance(first_spans[0], list)
             ):
                 first_spans, second_spans = first_spans
             sequences = [(first, first_spans)]
@@ -896,7 +898,9 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             handle.write(json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         special_map_path = os.path.join(save_directory, prefix + "special_tokens_map.json")
         with open(special_map_path, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(MLukeTokenizer._special_tokens_map_file(self), indent=2, ensure_ascii=False) + "\n")
+            handle.write(
+                json.dumps(MLukeTokenizer._special_tokens_map_file(self), indent=2, ensure_ascii=False) + "\n"
+            )
         written.append(special_map_path)
         return tuple(dict.fromkeys(written))
 

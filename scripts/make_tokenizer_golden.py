@@ -79,7 +79,9 @@ def write_folders(building, models, root: Path) -> dict[str, Path]:
     folders = {}
     for name, model_type, shape, variant in VARIANTS:
         vocab = building.build_entity_vocab(FULL_ENTITIES if shape == "full" else (), shape=shape)
-        folders[name] = building.write_released_tokenizer_files(root / name, models[model_type], vocab, variant=variant)
+        folders[name] = building.write_released_tokenizer_files(
+            root / name, models[model_type], vocab, variant=variant
+        )
     return folders
 
 
@@ -135,8 +137,14 @@ def build_cases(texts: list[str]) -> list[dict]:
 
     def add(name, tokenizer, method, args=None, init=None, pad_args=None):
         cases.append(
-            {"name": name, "tokenizer": tokenizer, "init": init or {}, "method": method, "args": args or {},
-             "pad_args": pad_args}  # fmt: skip
+            {
+                "name": name,
+                "tokenizer": tokenizer,
+                "init": init or {},
+                "method": method,
+                "args": args or {},
+                "pad_args": pad_args,
+            }  # fmt: skip
         )
 
     main_variants = [name for name, *_ in VARIANTS]
@@ -199,11 +207,25 @@ def build_cases(texts: list[str]) -> list[dict]:
     short_text = texts[0]
     for strategy in (True, "longest_first", "only_first", "only_second", False):
         for max_length in (8, 12, 20, 64):
-            add(f"trunc_single/{strategy}/{max_length}", variant, "__call__",
-                {"text": long_text, "entity_spans": long_spans, "truncation": strategy, "max_length": max_length})
-            add(f"trunc_pair/{strategy}/{max_length}", variant, "__call__",
-                {"text": long_text, "text_pair": short_text, "entity_spans": long_spans[:6],
-                 "entity_spans_pair": word_spans(short_text)[:4], "truncation": strategy, "max_length": max_length})
+            add(
+                f"trunc_single/{strategy}/{max_length}",
+                variant,
+                "__call__",
+                {"text": long_text, "entity_spans": long_spans, "truncation": strategy, "max_length": max_length},
+            )
+            add(
+                f"trunc_pair/{strategy}/{max_length}",
+                variant,
+                "__call__",
+                {
+                    "text": long_text,
+                    "text_pair": short_text,
+                    "entity_spans": long_spans[:6],
+                    "entity_spans_pair": word_spans(short_text)[:4],
+                    "truncation": strategy,
+                    "max_length": max_length,
+                },
+            )
     for side in ("left", "right"):
         add(f"trunc_side/{side}", variant, "__call__",
             {"text": long_text, "entity_spans": long_spans[:4], "truncation": True, "max_length": 10},
@@ -215,8 +237,13 @@ def build_cases(texts: list[str]) -> list[dict]:
                  "truncation": truncation})  # fmt: skip
     add("max_entity_length_init", variant, "__call__", {"text": long_text, "entity_spans": long_spans,
         "truncation": True}, init={"max_entity_length": 3})  # fmt: skip
-    add("max_mention_length", variant, "__call__",
-        {"text": long_text, "entity_spans": [(0, len(long_text) - 1)]}, init={"max_mention_length": 5})
+    add(
+        "max_mention_length",
+        variant,
+        "__call__",
+        {"text": long_text, "entity_spans": [(0, len(long_text) - 1)]},
+        init={"max_mention_length": 5},
+    )
     add("long_mention_default", variant, "__call__", {"text": " ".join(texts[:4]), "entity_spans": [(0, 200)]})
     add("overflow_single", variant, "__call__",
         {"text": long_text, "entity_spans": long_spans, "truncation": True, "max_length": 12, "stride": 2,
@@ -224,8 +251,12 @@ def build_cases(texts: list[str]) -> list[dict]:
     add("overflow_pair_only_first", variant, "__call__",
         {"text": long_text, "text_pair": short_text, "truncation": "only_first", "max_length": 16,
          "return_overflowing_tokens": True})  # fmt: skip
-    add("overflow_plain_truncated", variant, "__call__",
-        {"text": long_text, "truncation": True, "max_length": 10, "return_overflowing_tokens": True})
+    add(
+        "overflow_plain_truncated",
+        variant,
+        "__call__",
+        {"text": long_text, "truncation": True, "max_length": 10, "return_overflowing_tokens": True},
+    )
 
     # Padding.
     batch = texts[:5]
@@ -233,11 +264,21 @@ def build_cases(texts: list[str]) -> list[dict]:
     for side in ("right", "left"):
         for padding in (True, "longest", "max_length", False):
             for multiple in (None, 8):
-                args = {"text": batch, "entity_spans": batch_spans, "padding": padding, "padding_side": side,
-                        "max_length": 48 if padding == "max_length" else None, "pad_to_multiple_of": multiple}
+                args = {
+                    "text": batch,
+                    "entity_spans": batch_spans,
+                    "padding": padding,
+                    "padding_side": side,
+                    "max_length": 48 if padding == "max_length" else None,
+                    "pad_to_multiple_of": multiple,
+                }
                 add(f"pad_batch/{side}/{padding}/{multiple}", variant, "__call__", args)
-                add(f"pad_single/{side}/{padding}/{multiple}", other, "__call__",
-                    {**args, "text": batch[1], "entity_spans": batch_spans[1]})
+                add(
+                    f"pad_single/{side}/{padding}/{multiple}",
+                    other,
+                    "__call__",
+                    {**args, "text": batch[1], "entity_spans": batch_spans[1]},
+                )
         add(f"pad_init_side/{side}", variant, "__call__", {"text": batch, "entity_spans": batch_spans,
             "padding": True}, init={"padding_side": side})  # fmt: skip
         add(f"pad_esc/{side}", variant, "__call__",
@@ -247,8 +288,12 @@ def build_cases(texts: list[str]) -> list[dict]:
     add("pad_max_length_truncate", variant, "__call__",
         {"text": batch, "entity_spans": batch_spans, "padding": "max_length", "truncation": True, "max_length": 16,
          "max_entity_length": 2})  # fmt: skip
-    add("pad_default_max_entity", variant, "__call__",
-        {"text": batch[0], "entity_spans": batch_spans[0], "padding": "max_length", "max_length": 32})
+    add(
+        "pad_default_max_entity",
+        variant,
+        "__call__",
+        {"text": batch[0], "entity_spans": batch_spans[0], "padding": "max_length", "max_length": 32},
+    )
     # pad() on lists of encodings (a DataLoader collate_fn).
     for side in ("right", "left"):
         for padding in (True, "max_length"):
@@ -257,10 +302,21 @@ def build_cases(texts: list[str]) -> list[dict]:
                 pad_args={"padding": padding, "padding_side": side,
                           "max_length": 40 if padding == "max_length" else None,
                           "max_entity_length": 6 if padding == "max_length" else None})  # fmt: skip
-    add("pad_list_esc", variant, "pad_list", {"texts": batch, "entity_spans": batch_spans},
-        init={"task": "entity_span_classification"}, pad_args={"padding": True, "pad_to_multiple_of": 4})
-    add("pad_list_tensors", variant, "pad_list", {"texts": batch, "entity_spans": batch_spans},
-        pad_args={"padding": True, "return_tensors": "pt"})
+    add(
+        "pad_list_esc",
+        variant,
+        "pad_list",
+        {"texts": batch, "entity_spans": batch_spans},
+        init={"task": "entity_span_classification"},
+        pad_args={"padding": True, "pad_to_multiple_of": 4},
+    )
+    add(
+        "pad_list_tensors",
+        variant,
+        "pad_list",
+        {"texts": batch, "entity_spans": batch_spans},
+        pad_args={"padding": True, "return_tensors": "pt"},
+    )
     add("pad_list_plain", variant, "pad_list", {"texts": batch}, pad_args={"padding": True})
 
     # Batches, return_tensors and return_* flags.
@@ -276,8 +332,12 @@ def build_cases(texts: list[str]) -> list[dict]:
         add(f"tensors/{tensor}", variant, "__call__",
             {"text": texts[:4], "entity_spans": [word_spans(t)[:2] for t in texts[:4]], "padding": True,
              "return_tensors": tensor})  # fmt: skip
-        add(f"tensors_single/{tensor}", variant, "__call__",
-            {"text": texts[0], "entity_spans": word_spans(texts[0])[:2], "return_tensors": tensor})
+        add(
+            f"tensors_single/{tensor}",
+            variant,
+            "__call__",
+            {"text": texts[0], "entity_spans": word_spans(texts[0])[:2], "return_tensors": tensor},
+        )
     add("flags_all", variant, "__call__",
         {"text": texts[:3], "entity_spans": [word_spans(t)[:2] for t in texts[:3]], "return_token_type_ids": True,
          "return_special_tokens_mask": True, "return_length": True, "return_attention_mask": False,
@@ -289,8 +349,12 @@ def build_cases(texts: list[str]) -> list[dict]:
     add("encode", variant, "encode", {"text": texts[2], "text_pair": texts[3]})
     add("encode_trunc", variant, "encode", {"text": texts[2], "max_length": 6, "truncation": True})
     add("batch_decode", variant, "batch_decode_of", {"texts": texts[:6]})
-    add("tokens_to_ids", variant, "convert_tokens_to_ids",
-        {"tokens": ["▁Tokyo", "<mask>", "<ent>", "<ent2>", "<s>", "<pad>", "</s>", "<unk>", "never-a-piece", "▁"]})
+    add(
+        "tokens_to_ids",
+        variant,
+        "convert_tokens_to_ids",
+        {"tokens": ["▁Tokyo", "<mask>", "<ent>", "<ent2>", "<s>", "<pad>", "</s>", "<unk>", "never-a-piece", "▁"]},
+    )
     add("ids_to_tokens_range", variant, "convert_ids_to_tokens", {"ids": list(range(0, 40))})
     add("ids_to_tokens_skip", variant, "convert_ids_to_tokens",
         {"ids": [0, 5, 1, 2, 3, 20, 1000], "skip_special_tokens": True})  # fmt: skip
@@ -311,15 +375,23 @@ def build_cases(texts: list[str]) -> list[dict]:
     add("edge/empty_list", variant, "__call__", {"text": edge_text, "entity_spans": []})
     cjk = "東京タワーは港区にある電波塔で、高さは333メートルです。"
     add("edge/cjk", other, "__call__", {"text": cjk, "entity_spans": [(0, 2), (0, 5), (6, 8), (19, 25)]})
-    add("edge/mask_in_span", variant, "__call__",
-        {"text": "Mixed <mask> token and <s> markers </s> in text.", "entity_spans": [(6, 12), (23, 26)]})
+    add(
+        "edge/mask_in_span",
+        variant,
+        "__call__",
+        {"text": "Mixed <mask> token and <s> markers </s> in text.", "entity_spans": [(6, 12), (23, 26)]},
+    )
     add("edge/pair_overlap_task", variant, "__call__", {"text": edge_text, "entity_spans": [(0, 12), (5, 12)]},
         init={"task": "entity_pair_classification"})  # fmt: skip
     add("edge/empty_text", variant, "__call__", {"text": ""})
     add("edge/space_text", variant, "__call__", {"text": "   "})
     add("edge/empty_text_with_empty_spans", variant, "__call__", {"text": "", "entity_spans": []})
-    add("edge/many_spans_no_truncation", variant, "__call__",
-        {"text": long_text, "entity_spans": [(s, e) for s, e in long_spans] * 3})
+    add(
+        "edge/many_spans_no_truncation",
+        variant,
+        "__call__",
+        {"text": long_text, "entity_spans": [(s, e) for s, e in long_spans] * 3},
+    )
 
     # Invalid input: the reference's exception type (or its output where it raises nothing).
     bad = texts[0]
@@ -327,14 +399,23 @@ def build_cases(texts: list[str]) -> list[dict]:
     add("bad/span_is_list", variant, "__call__", {"text": bad, "entity_spans": [[0, 5]]})
     add("bad/span_float", variant, "__call__", {"text": bad, "entity_spans": [(0.5, 5)]})
     add("bad/span_out_of_range", variant, "__call__", {"text": bad, "entity_spans": [(0, len(bad) + 5)]})
-    add("bad/span_start_out_of_range", variant, "__call__", {"text": bad, "entity_spans": [(len(bad) + 2, len(bad) + 5)]})
+    add(
+        "bad/span_start_out_of_range",
+        variant,
+        "__call__",
+        {"text": bad, "entity_spans": [(len(bad) + 2, len(bad) + 5)]},
+    )
     add("bad/span_reversed", variant, "__call__", {"text": bad, "entity_spans": [(5, 0)]})
     add("bad/span_empty", variant, "__call__", {"text": bad, "entity_spans": [(3, 3)]})
     add("bad/span_negative", variant, "__call__", {"text": bad, "entity_spans": [(-5, -1)]})
     add("bad/entities_not_list", variant, "__call__", {"text": bad, "entity_spans": [(0, 5)], "entities": "en:Japan"})
     add("bad/entities_not_str", variant, "__call__", {"text": bad, "entity_spans": [(0, 5)], "entities": [5]})
-    add("bad/entities_count", variant, "__call__",
-        {"text": bad, "entity_spans": [(0, 5)], "entities": ["en:Japan", "en:Tokyo"]})
+    add(
+        "bad/entities_count",
+        variant,
+        "__call__",
+        {"text": bad, "entity_spans": [(0, 5)], "entities": ["en:Japan", "en:Tokyo"]},
+    )
     add("bad/text_int", variant, "__call__", {"text": 5})
     add("bad/text_pretokenized", variant, "__call__", {"text": [["a", "b"]]})
     add("bad/text_pair_int", variant, "__call__", {"text": bad, "text_pair": 7})
@@ -346,10 +427,18 @@ def build_cases(texts: list[str]) -> list[dict]:
     add("bad/esc_empty", variant, "__call__", {"text": bad, "entity_spans": []},
         init={"task": "entity_span_classification"})  # fmt: skip
     add("bad/task_unknown", variant, "__call__", {"text": bad}, init={"task": "ner"})
-    add("bad/overflow_longest_first_pair", variant, "__call__",
-        {"text": bad, "text_pair": bad, "truncation": True, "max_length": 8, "return_overflowing_tokens": True})
-    add("bad/token_types_without_specials", variant, "__call__",
-        {"text": bad, "add_special_tokens": False, "return_token_type_ids": True})
+    add(
+        "bad/overflow_longest_first_pair",
+        variant,
+        "__call__",
+        {"text": bad, "text_pair": bad, "truncation": True, "max_length": 8, "return_overflowing_tokens": True},
+    )
+    add(
+        "bad/token_types_without_specials",
+        variant,
+        "__call__",
+        {"text": bad, "add_special_tokens": False, "return_token_type_ids": True},
+    )
     add("bad/split_into_words", variant, "__call__", {"text": bad, "is_split_into_words": True})
     add("bad/offsets", variant, "__call__", {"text": bad, "return_offsets_mapping": True})
     add("bad/pad_no_input_ids", variant, "pad_dict", {"encoded": {"attention_mask": [[1, 1]]}})
@@ -391,15 +480,29 @@ def task_per_call_cases(texts: list[str]) -> list[dict]:
             cases.append(_case(f"{name}/tensors", tok, "__call__",
                                {"text": batch, "entity_spans": task_spans, "padding": True, "return_tensors": "pt",
                                 "return_token_type_ids": True, "return_special_tokens_mask": True}, init))  # fmt: skip
-            cases.append(_case(f"{name}/text_pair", tok, "__call__",
-                               {"text": batch[2], "text_pair": batch[3], "entity_spans": task_spans[2]}, init))
+            cases.append(
+                _case(
+                    f"{name}/text_pair",
+                    tok,
+                    "__call__",
+                    {"text": batch[2], "text_pair": batch[3], "entity_spans": task_spans[2]},
+                    init,
+                )
+            )
             cases.append(_case(f"{name}/pad_list", tok, "pad_list", {"texts": batch, "entity_spans": task_spans}, init,
                                pad_args={"padding": "max_length", "max_length": 64}))  # fmt: skip
             cases.append(_case(f"{name}/pad_list_longest", tok, "pad_list",
                                {"texts": batch, "entity_spans": task_spans}, init,
                                pad_args={"padding": True, "pad_to_multiple_of": 8, "padding_side": "left"}))  # fmt: skip
-            cases.append(_case(f"{name}/decode", tok, "decode_of",
-                               {"text": batch[0], "entity_spans": task_spans[0], "skip_special_tokens": False}, init))
+            cases.append(
+                _case(
+                    f"{name}/decode",
+                    tok,
+                    "decode_of",
+                    {"text": batch[0], "entity_spans": task_spans[0], "skip_special_tokens": False},
+                    init,
+                )
+            )
     return cases
 
 
@@ -550,7 +653,9 @@ def main() -> None:
         cases = [{**case, "args": encode_value(case["args"])} for case in build_cases(texts)]
         results = record(cases, folders)
         saved = save_with_main_env(options.main_python, folders, Path(tmp))
-        saved_results = record([{**c, "args": encode_value(c["args"])} for c in saved_cases(texts)], {**folders, **saved})
+        saved_results = record(
+            [{**c, "args": encode_value(c["args"])} for c in saved_cases(texts)], {**folders, **saved}
+        )
         # The saved folders must reproduce the originals under 4.57.6 too.
         originals = {r["name"]: r for r in record(
             [{**c, "tokenizer": c["tokenizer"].split(":", 1)[1], "args": encode_value(c["args"])}

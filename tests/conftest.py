@@ -1,4 +1,5 @@
 """Shared pytest fixtures. Each area keeps its fixtures in its own `fixtures_*.py` module, star-imported here."""
+# ruff: noqa: I001  (the fixture modules are star-imported in this order on purpose: later names win)
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ import torch
 from mluke_hf.building import build_tiny_checkpoint
 from mluke_hf.configuration_mluke import MLukeConfig
 
-REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference"
 LUKE457_DIR = Path(__file__).resolve().parent / "data" / "luke457_tiny"
 
 # Tiny sizes with every dimension distinct, dropout off so train-mode passes are deterministic.
@@ -115,7 +114,6 @@ def tiny_checkpoint_factory(tmp_path_factory):
 
 
 __all__ = [
-    "REFERENCE_DIR",
     "LUKE457_DIR",
     "TINY_CONFIG",
     "tiny_config",

@@ -93,7 +93,9 @@ def tokenizer_folders(tmp_path_factory, tokenizer_golden_script) -> dict[str, Pa
     folders = {}
     for name, model_type, shape, variant in script.VARIANTS:
         vocab = building.build_entity_vocab(script.FULL_ENTITIES if shape == "full" else (), shape=shape)
-        folders[name] = building.write_released_tokenizer_files(root / name, models[model_type], vocab, variant=variant)
+        folders[name] = building.write_released_tokenizer_files(
+            root / name, models[model_type], vocab, variant=variant
+        )
     return folders
 
 

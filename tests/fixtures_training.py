@@ -35,8 +35,6 @@ def write_jsonl(path: Path, records) -> Path:
     return path
 
 
-
-
 def demo_records(split: str, count: int, languages=("en", "de", "es", "fr", "nl")) -> list[dict]:
     """The first `count` sentences per language of the embedded demo NER set."""
     records = [json.loads(line) for line in (DEMO_NER_DIR / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -48,7 +46,7 @@ def demo_records(split: str, count: int, languages=("en", "de", "es", "fr", "nl"
 
 def write_conll(path: Path, records) -> Path:
     """CoNLL-2003 layout: -DOCSTART-, then `word POS chunk tag` lines (dummy POS/chunk), blank line per sentence."""
-    from mluke_hf.tasks.ner import split_words, spans_to_bio
+    from mluke_hf.tasks.ner import spans_to_bio, split_words
 
     lines = ["-DOCSTART- -X- -X- O", ""]
     for record in records:

@@ -65,7 +65,7 @@ def test_benchmark_scripts_quick_mode_produce_rows(tmp_path, capsys):
 def test_full_grid_covers_the_issue_grid():
     grid = full_grid()
     assert {(row["batch_size"], row["words"], row["entities"]) for row in grid} == {
-        (b, l, e) for b in (1, 8) for l in (128, 512) for e in (0, 32, 128)
+        (b, length, e) for b in (1, 8) for length in (128, 512) for e in (0, 32, 128)
     }
     assert all(not row["entity_aware"] for row in grid if row["entities"] == 0)
     assert sum(row["entity_aware"] for row in grid) == 8
@@ -75,7 +75,9 @@ def test_check_compares_each_target_with_its_ratio():
     import check
     from _common import MEMORY_TARGETS, TIME_TARGETS
 
-    time_rows = [{**target_shape, "mode": mode, "ratio": minimum + 0.01} for _, target_shape, mode, minimum in TIME_TARGETS]
+    time_rows = [
+        {**target_shape, "mode": mode, "ratio": minimum + 0.01} for _, target_shape, mode, minimum in TIME_TARGETS
+    ]
     time_rows[0]["ratio"] = TIME_TARGETS[0][3] - 0.01  # the first one misses its target
     memory_rows = [{**target_shape, "mode": mode, "ratio": 1.0} for _, target_shape, mode, _ in MEMORY_TARGETS]
     ner_ratios = {"pipeline fp32": 2.5, "pipeline bf16": 6.5}
@@ -88,7 +90,9 @@ def test_check_compares_each_target_with_its_ratio():
         "demo F1: 1 - |bf16 - fp32|",
     ]
     results = check.evaluate([], [], {"pipeline fp32": 3.1, "pipeline bf16": 5.9}, f1_difference=0.004)
-    assert [name for name, ratio, minimum in results if ratio < minimum] == ["NER pipeline bf16 vs per-sentence in-tree loop"]
+    assert [name for name, ratio, minimum in results if ratio < minimum] == [
+        "NER pipeline bf16 vs per-sentence in-tree loop"
+    ]
 
 
 @pytest.mark.slow

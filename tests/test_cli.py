@@ -16,11 +16,12 @@ import threading
 import types
 
 import pytest
-from fixtures_pipelines import PIPELINE_ENTITIES
 from test_cli_checkpoint_checks import FOLDER_FAULTS
 from transformers import pipeline
 
 from mluke_hf import cli
+
+from fixtures_pipelines import PIPELINE_ENTITIES
 
 TEXT = "Barack Obama visited Tokyo and Paris."
 OBAMA, TOKYO = [0, 12], [21, 26]
@@ -94,8 +95,22 @@ def test_classify_entities_and_relations(pipeline_folder, tmp_path):
     relation = pipeline_folder("LukeForEntityPairClassification", id2label={0: "none", 1: "visited"})
     source = write_jsonl(tmp_path / "spans.jsonl", [{"text": TEXT, "span": TOKYO}, {"text": TEXT, "span": OBAMA}])
     target = tmp_path / "labels.jsonl"
-    assert cli.main(["classify-entities", "--model", str(typing), "--input", str(source), "--output", str(target),
-                     "--top-k", "1"]) == 0
+    assert (
+        cli.main(
+            [
+                "classify-entities",
+                "--model",
+                str(typing),
+                "--input",
+                str(source),
+                "--output",
+                str(target),
+                "--top-k",
+                "1",
+            ]
+        )
+        == 0
+    )
     clf = pipeline("entity-classification", model=str(typing))
     for record in read_jsonl(target):
         expected = clf(record["text"], span=tuple(record["span"]), top_k=1)
@@ -104,8 +119,10 @@ def test_classify_entities_and_relations(pipeline_folder, tmp_path):
 
     source = write_jsonl(tmp_path / "pairs.jsonl", [{"text": TEXT, "head": OBAMA, "tail": TOKYO}])
     target = tmp_path / "relations.jsonl"
-    assert cli.main(["classify-relations", "--model", str(relation), "--input", str(source), "--output",
-                     str(target)]) == 0
+    assert (
+        cli.main(["classify-relations", "--model", str(relation), "--input", str(source), "--output", str(target)])
+        == 0
+    )
     (record,) = read_jsonl(target)
     expected = pipeline("entity-pair-classification", model=str(relation))(TEXT, head=tuple(OBAMA), tail=tuple(TOKYO))
     assert {label["label"]: label["score"] for label in record["labels"]} == pytest.approx(
@@ -136,8 +153,12 @@ def test_long_inputs_show_a_progress_bar(span_folder, tmp_path, capsys):
     assert cli.main(["ner", "--model", str(span_folder), "--input", str(source), "--output", str(target)]) == 0
     assert f"{cli.PROGRESS_MIN_RECORDS}/{cli.PROGRESS_MIN_RECORDS}" in capsys.readouterr().err
     assert len(read_jsonl(target)) == cli.PROGRESS_MIN_RECORDS
-    assert cli.main(["ner", "--model", str(span_folder), "--input", str(source), "--output", str(target),
-                     "--no-progress"]) == 0
+    assert (
+        cli.main(
+            ["ner", "--model", str(span_folder), "--input", str(source), "--output", str(target), "--no-progress"]
+        )
+        == 0
+    )
     assert f"{cli.PROGRESS_MIN_RECORDS}/{cli.PROGRESS_MIN_RECORDS}" not in capsys.readouterr().err
 
 
@@ -154,8 +175,9 @@ def test_bad_records_are_reported_with_their_line(pipeline_folder, tmp_path, cap
     folder = pipeline_folder("LukeForEntityClassification", id2label={0: "person", 1: "location"})
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    status = cli.main(["classify-entities", "--model", str(folder), "--input", str(source), "--output",
-                       str(tmp_path / "out.jsonl")])
+    status = cli.main(
+        ["classify-entities", "--model", str(folder), "--input", str(source), "--output", str(tmp_path / "out.jsonl")]
+    )
     assert status == 2
     assert re.search(message, capsys.readouterr().err)
 
@@ -236,7 +258,10 @@ def test_unexpected_failures_are_status_1_with_a_traceback_only_under_debug(span
     monkeypatch.setattr(sys, "stdin", io.StringIO(TEXT + "\n"))
     assert cli.main(["ner", "--model", str(span_folder)]) == cli.EXIT_INTERNAL_ERROR
     (line,) = capsys.readouterr().err.splitlines()
-    assert line == "mluke-hf ner: internal error: RuntimeError: something inside broke (rerun with --debug for the traceback)"
+    assert (
+        line
+        == "mluke-hf ner: internal error: RuntimeError: something inside broke (rerun with --debug for the traceback)"
+    )
     assert cli.main(["ner", "--model", str(span_folder), "--debug"]) == cli.EXIT_INTERNAL_ERROR
     assert "Traceback" in capsys.readouterr().err
     assert cli.main(["--debug", "ner", "--model", str(span_folder)]) == cli.EXIT_INTERNAL_ERROR

@@ -36,7 +36,12 @@ SUBPROCESS_FOLDER_FAULTS = (
     "no sentencepiece",
     "garbage sentencepiece",
 )
-TEXTS = ["Barack Obama visited Tokyo.", "東京は日本の首都です。", "नई दिल्ली भारत की राजधानी है।", "Angela Merkel lebt in Berlin."]
+TEXTS = [
+    "Barack Obama visited Tokyo.",
+    "東京は日本の首都です。",
+    "नई दिल्ली भारत की राजधानी है।",
+    "Angela Merkel lebt in Berlin.",
+]
 
 
 def environment() -> dict[str, str]:
@@ -303,7 +308,9 @@ def test_ctrl_c_in_the_middle_of_a_run_leaves_only_complete_lines(span_folder, t
         process.send_signal(signal.SIGINT)
         assert process.wait(TIMEOUT) == EXIT_INTERRUPTED
         stderr = process.stderr.read().decode()
-        assert "Traceback" not in stderr and stderr.strip().endswith("interrupted; the lines written so far are complete")
+        assert "Traceback" not in stderr and stderr.strip().endswith(
+            "interrupted; the lines written so far are complete"
+        )
         records = jsonl_records(b"".join(first_lines) + reader.rest())
         assert 3 <= len(records) < 400
         assert [record["text"] for record in records] == [TEXTS[index % len(TEXTS)] for index in range(len(records))]

@@ -37,7 +37,9 @@ QUESTION, CONTEXT = "東京はどこにありますか?", "東京は日本の首
 
 def _declared_transformers_requirement() -> str:
     # tomllib is 3.11+, and the package supports 3.10: the dependency line is found by pattern.
-    (requirement,) = re.findall(r'^\s*"(transformers[<>=!~ ].*?)",', (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
+    (requirement,) = re.findall(
+        r'^\s*"(transformers[<>=!~ ].*?)",', (ROOT / "pyproject.toml").read_text(), re.MULTILINE
+    )
     return requirement
 
 
@@ -100,8 +102,13 @@ def test_registration_goes_through_the_public_apis():
         assert TOKENIZER_MAPPING[config_class] is mluke_hf.MLukeTokenizerFast
     assert compat.tokenizer_class_from_name("MLukeTokenizer") is mluke_hf.MLukeTokenizerFast
     assert compat.tokenizer_class_from_name("MLukeTokenizerFast") is mluke_hf.MLukeTokenizerFast
-    for task in ("entity-span-classification", "entity-classification", "entity-pair-classification",
-                 "entity-fill-mask", "question-answering"):
+    for task in (
+        "entity-span-classification",
+        "entity-classification",
+        "entity-pair-classification",
+        "entity-fill-mask",
+        "question-answering",
+    ):
         assert PIPELINE_REGISTRY.check_task(task)[1]["impl"].__module__.startswith("mluke_hf.pipelines."), task
     assert "question-answering" not in compat.removed_task_notices()
 
@@ -213,8 +220,14 @@ def _tiny_bert_qa_folder(folder: Path) -> Path:
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=backend, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"
     )
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=8, max_position_embeddings=32)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=8,
+        max_position_embeddings=32,
+    )
     BertForQuestionAnswering(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder

@@ -11,9 +11,10 @@ import shutil
 
 import pytest
 import torch
-from fixtures_model import randomize_parameters, tiny_config, word_entity_batch
 
 import mluke_hf
+
+from fixtures_model import randomize_parameters, tiny_config, word_entity_batch
 
 ATOL = 1e-5
 SPAN_KEYS = ("entity_start_positions", "entity_end_positions")
@@ -102,7 +103,9 @@ def test_span_classification_training_step_compiles(entity_aware):
         checked += 1
     # The entity-aware queries get gradients exactly when the feature is on.
     query_grads = [
-        name for name, parameter in compiled_model.named_parameters() if "e2e_query" in name and parameter.grad is not None
+        name
+        for name, parameter in compiled_model.named_parameters()
+        if "e2e_query" in name and parameter.grad is not None
     ]
     assert bool(query_grads) == entity_aware
     assert checked > 10

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures_tokenizer import TOKENIZER_DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +17,9 @@ from mluke_hf.text.converter import (
     may_tie,
 )
 
-SHARED_MODEL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "test_sentencepiece.model"
+from fixtures_tokenizer import TOKENIZER_DATA
+from shared_data import shared_path
+
 COMMITTED = {kind: TOKENIZER_DATA / f"sentencepiece_{kind}.model" for kind in ("unigram", "bpe")}
 CORPUS = Path(__file__).resolve().parents[1] / "mluke_hf" / "data" / "corpus.txt"
 EXTRA_TEXTS = [
@@ -112,22 +113,23 @@ def test_decode_round_trips_plain_text(converted):
         assert tokenizer.decode(ids, skip_special_tokens=True) == " ".join(line.split())
 
 
-@pytest.mark.skipif(not SHARED_MODEL.is_file(), reason="transformers' tiny test SentencePiece model is not available")
 def test_transformers_test_model_ids_equal_sentencepiece():
-    processor = _processor(SHARED_MODEL)
-    tokenizer = convert_sentencepiece(SHARED_MODEL)
-    repair = GraphemeRepair.from_model_file(SHARED_MODEL)
+    shared_model = shared_path("fixtures", "test_sentencepiece.model")
+    processor = _processor(shared_model)
+    tokenizer = convert_sentencepiece(shared_model)
+    repair = GraphemeRepair.from_model_file(shared_model)
     for text in _lines() + EXTRA_TEXTS[:-1]:
         repaired, _ = repair.repair(text)
         assert tokenizer.encode(repaired, add_special_tokens=False).ids == _fairseq_ids(processor, text), text
 
 
-FAIRSEQ_MODELS = [*COMMITTED.values(), *([SHARED_MODEL] if SHARED_MODEL.is_file() else [])]
-
-
-@pytest.mark.parametrize("model_path", FAIRSEQ_MODELS, ids=lambda path: path.stem)
-def test_fairseq_processor_is_sentencepiece_renumbered(model_path):
+@pytest.mark.parametrize("model_name", [*COMMITTED, "transformers_test_model"])
+def test_fairseq_processor_is_sentencepiece_renumbered(model_name):
     """The fairseq-numbered twin segments as the model does: its rows are `[<s>] + fairseq ids + [</s>]`."""
+    if model_name in COMMITTED:
+        model_path = COMMITTED[model_name]
+    else:
+        model_path = shared_path("fixtures", "test_sentencepiece.model")
     processor = _processor(model_path)
     renumbered = fairseq_sentencepiece_processor(processor)
     texts = _lines() + EXTRA_TEXTS
@@ -212,9 +214,10 @@ def test_unigram_tie_settled_by_sentencepiece(converted):
     assert exact.encode(text, add_special_tokens=False).ids == _fairseq_ids(processor, text)
     # The cut depends on what comes before the run (float32 sums over the whole text), not on the word alone.
     for prefix in ("", "ﾞ ", "a b c ", "<mask> "):
-        assert exact.encode(prefix + "333", add_special_tokens=False).ids[-3:] == _fairseq_ids(
-            processor, prefix.replace("<mask>", "") + "333"
-        )[-3:]
+        assert (
+            exact.encode(prefix + "333", add_special_tokens=False).ids[-3:]
+            == _fairseq_ids(processor, prefix.replace("<mask>", "") + "333")[-3:]
+        )
 
 
 def test_serialises_and_reloads(converted, tmp_path):

@@ -117,8 +117,10 @@ def test_without_a_tokenizer_padding_ids_are_required():
     with pytest.raises(ValueError, match="entity_pad_token_id"):
         collator([{"input_ids": [0, 2], "entity_ids": [3], "entity_position_ids": [[1]]}])
     batch = MLukeDataCollator(pad_token_id=1, entity_pad_token_id=0)(
-        [{"input_ids": [0, 2], "entity_ids": [3], "entity_position_ids": [[1]]}, {"input_ids": [0], "entity_ids": [],
-                                                                                  "entity_position_ids": []}]
+        [
+            {"input_ids": [0, 2], "entity_ids": [3], "entity_position_ids": [[1]]},
+            {"input_ids": [0], "entity_ids": [], "entity_position_ids": []},
+        ]
     )
     assert batch["entity_ids"].tolist() == [[3], [0]]
     assert batch["entity_position_ids"].tolist() == [[[1]], [[-1]]]
@@ -134,12 +136,27 @@ def test_without_a_tokenizer_padding_ids_are_required():
         ([{"input_ids": [0, 2], "words": ["a"]}], ValueError, r"does not know how to pad: \['words'\]"),
         ([{"input_ids": [0, 2]}, {"input_ids": [0], "labels": 1}], ValueError, "same fields"),
         ([{"input_ids": [0, 2], "attention_mask": [1]}], ValueError, "attention_mask.*length 1"),
-        ([{"input_ids": [0, 2], "entity_ids": [3, 4], "entity_position_ids": [[1]]}], ValueError,
-         "entity_position_ids.*1 entries but entity_ids has 2"),
+        (
+            [{"input_ids": [0, 2], "entity_ids": [3, 4], "entity_position_ids": [[1]]}],
+            ValueError,
+            "entity_position_ids.*1 entries but entity_ids has 2",
+        ),
         ([{"input_ids": [0, 2], "entity_ids": [3]}], ValueError, "both entity_ids and entity_position_ids"),
         ([{"input_ids": [0, 2], "entity_ids": [3], "entity_position_ids": [1]}], ValueError, "one list of token"),
-        ([{"input_ids": [0, 2], "entity_ids": [3], "entity_position_ids": [[1]], "entity_start_positions": [1],
-           "entity_end_positions": [1], "labels": 2}], ValueError, "one entry per entity"),
+        (
+            [
+                {
+                    "input_ids": [0, 2],
+                    "entity_ids": [3],
+                    "entity_position_ids": [[1]],
+                    "entity_start_positions": [1],
+                    "entity_end_positions": [1],
+                    "labels": 2,
+                }
+            ],
+            ValueError,
+            "one entry per entity",
+        ),
         ([{"input_ids": [0, 2], "labels": [1, 0]}, {"input_ids": [0, 2], "labels": [1]}], ValueError, "multi-hot"),
         ([{"input_ids": [0, 2], "labels": "PER"}], TypeError, "labels must be"),
     ],

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from transformers import AutoTokenizer
 
-from fixtures_training import logits_of
 from mluke_hf import AutoModelForEntitySpanClassification
 from mluke_hf.tasks.ner import entity_scores, read_ner_file
 from mluke_hf.tasks.training import RESULTS_FILE, decode_ner_predictions, ner_features
+
+from fixtures_training import logits_of
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "train_ner.py"
 SINGLE_PROCESS_KEYS = {"task", "train_examples", "eval_examples", "train_features", "world_size", "train_loss",

@@ -8,7 +8,6 @@ import math
 
 import pytest
 import torch
-from fixtures_model import randomize_parameters, tiny_config, word_entity_batch
 from transformers import pipeline
 
 import mluke_hf
@@ -16,6 +15,8 @@ from mluke_hf import cli
 from mluke_hf.pipelines.entity_span_classification import DEFAULT_SPANS_PER_INPUT, spans_per_input
 from mluke_hf.precision import cpu_flags, fast_bf16, resolve_dtype
 from mluke_hf.tasks.ner import enumerate_spans, split_words
+
+from fixtures_model import randomize_parameters, tiny_config, word_entity_batch
 
 SPAN_ARCHITECTURE = "LukeForEntitySpanClassification"
 TEXTS = ["Barack Obama visited Tokyo and Paris.", "東京は日本の首都です。", "नरेंद्र मोदी दिल्ली में रहते हैं।"]

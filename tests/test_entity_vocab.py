@@ -105,9 +105,7 @@ def test_special_entries_need_no_full_read(tmp_path, monkeypatch):
     assert len(reads) == 1
 
 
-@pytest.mark.parametrize(
-    "name", ["escaped_special_name", "special_name_inside_a_key", "duplicate_specials_last_wins"]
-)
+@pytest.mark.parametrize("name", ["escaped_special_name", "special_name_inside_a_key", "duplicate_specials_last_wins"])
 def test_scan_never_guesses(tmp_path, name):
     """Where bytes alone cannot give json.load's answer, the scan says so (None) instead of guessing."""
     path = _write(tmp_path / "entity_vocab.json", VOCAB_FILES[name])
@@ -250,8 +248,9 @@ def test_entity_ids_as_json_load_through_the_tokenizer(tokenizer_folders, tmp_pa
 
 def test_ner_pipeline_never_reads_the_vocabulary(tiny_checkpoint_factory, tmp_path, monkeypatch):
     """pipeline("entity-span-classification") on a released-layout folder with a full vocabulary: no full read."""
-    from fixtures_pipelines import PIPELINE_ENTITIES
     from transformers import pipeline
+
+    from fixtures_pipelines import PIPELINE_ENTITIES
 
     folder = tiny_checkpoint_factory(
         copy_to=tmp_path / "ner", architecture="LukeForEntitySpanClassification", entities=PIPELINE_ENTITIES,

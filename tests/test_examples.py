@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fixtures_training import logits_of
 from transformers import AutoTokenizer, EvalPrediction
 
 from mluke_hf import (
@@ -28,6 +27,8 @@ from mluke_hf.tasks.training import (
     read_relation_file,
     relation_features,
 )
+
+from fixtures_training import logits_of
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
 FAST = ["--use_cpu", "--learning_rate", "1e-3", "--num_train_epochs", "5", "--logging_steps", "5", "--seed", "0"]
@@ -77,10 +78,11 @@ def test_ner_example_trains_scores_and_reloads(pretrained_checkpoint, ner_files,
 
 @pytest.mark.slow
 def test_ner_example_on_raw_text_in_every_script_matches_the_pipeline(pretrained_checkpoint, tmp_path):
-    from fixtures_training import demo_records, write_jsonl
     from transformers import pipeline
 
     from mluke_hf.tasks.ner import entity_scores
+
+    from fixtures_training import demo_records, write_jsonl
 
     languages = ("en", "de", "ja", "zh", "th", "hi", "ar", "ko")
     train_file = write_jsonl(tmp_path / "train.jsonl", demo_records("train", 3, languages))

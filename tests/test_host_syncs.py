@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from fixtures_model import TINY_CONFIG, tiny_config, word_entity_batch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import mluke_hf
+
+from fixtures_model import TINY_CONFIG, tiny_config, word_entity_batch
 
 HEADS_WITH_ENTITIES = [
     mluke_hf.MLukeModel,

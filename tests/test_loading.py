@@ -132,7 +132,10 @@ def test_slow_resave_with_another_model_never_uses_the_old_tokenizer_json(tokeni
     fast = MLukeTokenizerFast.from_pretrained(target)
     assert _ids(fast) == expected
     assert _ids(fast, return_offsets_mapping=True) == expected
-    assert fast.backend_tokenizer.get_vocab_size() == MLukeTokenizerFast.from_pretrained(bpe).backend_tokenizer.get_vocab_size()
+    assert (
+        fast.backend_tokenizer.get_vocab_size()
+        == MLukeTokenizerFast.from_pretrained(bpe).backend_tokenizer.get_vocab_size()
+    )
 
 
 def test_stale_fingerprint_from_another_folder_does_not_vouch(tokenizer_folders, tmp_path, cache):

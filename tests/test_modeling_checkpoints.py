@@ -11,13 +11,15 @@ import warnings
 import pytest
 import torch
 import transformers
-from fixtures_model import LUKE457_DIR, REFERENCE_DIR, word_entity_batch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from transformers import AutoModel, AutoModelForMaskedLM
 
 import mluke_hf
 from mluke_hf.building import LUKE_ARCHITECTURES, random_model_state_dict, released_config_dict, write_model_weights
+
+from fixtures_model import LUKE457_DIR, word_entity_batch
+from shared_data import shared_path
 
 QUERY_NAMES = ("w2e_query", "e2w_query", "e2e_query")
 
@@ -121,9 +123,7 @@ def test_encoder_alone_loads_from_the_4_57_folder(capfd):
 
 def released_layout_folder(destination, variant: str, seed: int = 0) -> tuple:
     """The released files of `variant` verbatim, config.json with tiny sizes, weights with ties stored once."""
-    source = REFERENCE_DIR / ("mluke-base" if variant == "base" else "mluke-large-lite")
-    if not source.is_dir():
-        pytest.skip(f"{source} is not available")
+    source = shared_path("reference", "mluke-base" if variant == "base" else "mluke-large-lite")
     destination.mkdir()
     for path in source.iterdir():
         if path.name != "config.json":
@@ -212,8 +212,14 @@ def test_save_load_round_trip_is_bit_exact(tmp_path, tiny_checkpoint_factory, ar
 
 def test_plugin_native_round_trip_keeps_model_type_mluke(tmp_path):
     config = mluke_hf.MLukeConfig(
-        vocab_size=50, entity_vocab_size=6, hidden_size=32, entity_emb_size=32, num_hidden_layers=1,
-        num_attention_heads=4, intermediate_size=16, max_position_embeddings=40,
+        vocab_size=50,
+        entity_vocab_size=6,
+        hidden_size=32,
+        entity_emb_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=4,
+        intermediate_size=16,
+        max_position_embeddings=40,
     )
     model = mluke_hf.MLukeForMaskedLM(config)
     assert not hasattr(model.luke.entity_embeddings, "entity_embedding_dense")  # same sizes: no projection

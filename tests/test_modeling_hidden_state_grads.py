@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from fixtures_model import randomize_parameters, tiny_config, word_entity_batch
 
 from mluke_hf import MLukeModel
+
+from fixtures_model import randomize_parameters, tiny_config, word_entity_batch
 
 
 def _model(**overrides) -> MLukeModel:

@@ -6,11 +6,12 @@ import logging
 
 import pytest
 import torch
-from fixtures_model import TINY_CONFIG, randomize_parameters, tiny_config, word_entity_batch
 from torch import nn
 
 import mluke_hf
 from mluke_hf.modeling_mluke import MLukeSelfAttention, mean_position_embeddings
+
+from fixtures_model import TINY_CONFIG, randomize_parameters, tiny_config, word_entity_batch
 
 
 def masked_lm_inputs(seed: int = 0) -> dict[str, torch.Tensor]:
@@ -24,7 +25,9 @@ def masked_lm_inputs(seed: int = 0) -> dict[str, torch.Tensor]:
     return {**batch, "labels": labels, "entity_labels": entity_labels}
 
 
-def masked_lm(attn_implementation: str = "sdpa", entity_aware: bool = True, seed: int = 0) -> mluke_hf.MLukeForMaskedLM:
+def masked_lm(
+    attn_implementation: str = "sdpa", entity_aware: bool = True, seed: int = 0
+) -> mluke_hf.MLukeForMaskedLM:
     config = tiny_config(use_entity_aware_attention=entity_aware)
     config._attn_implementation = attn_implementation
     return randomize_parameters(mluke_hf.MLukeForMaskedLM(config), seed)
@@ -238,7 +241,9 @@ def test_inputs_embeds_equal_input_ids_when_nothing_is_padded():
     input_ids = word_entity_batch(batch_size=1)["input_ids"]
     with torch.no_grad():
         from_ids = model(input_ids=input_ids, **batch).entity_last_hidden_state
-        from_embeds = model(inputs_embeds=model.embeddings.word_embeddings(input_ids), **batch).entity_last_hidden_state
+        from_embeds = model(
+            inputs_embeds=model.embeddings.word_embeddings(input_ids), **batch
+        ).entity_last_hidden_state
     torch.testing.assert_close(from_ids, from_embeds)
 
 
@@ -268,4 +273,6 @@ def test_flex_attention_equals_eager_in_inference(entity_aware):
     rows = inputs["attention_mask"].bool()
     torch.testing.assert_close(actual.logits[rows], expected.logits[rows], atol=1e-5, rtol=1e-4)
     entity_rows = inputs["entity_attention_mask"].bool()
-    torch.testing.assert_close(actual.entity_logits[entity_rows], expected.entity_logits[entity_rows], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(
+        actual.entity_logits[entity_rows], expected.entity_logits[entity_rows], atol=1e-5, rtol=1e-4
+    )

@@ -13,9 +13,10 @@ from __future__ import annotations
 import pytest
 import torch
 import transformers
-from fixtures_model import BATCH_SIZE, NUM_CHOICES, TINY_CONFIG, randomize_parameters, tiny_config, word_entity_batch
 
 import mluke_hf
+
+from fixtures_model import BATCH_SIZE, NUM_CHOICES, TINY_CONFIG, randomize_parameters, tiny_config, word_entity_batch
 
 ATOL = 1e-5
 
@@ -46,7 +47,9 @@ def head_inputs(kind: str, seed: int = 0, multi_label: bool = False) -> dict[str
     if kind == "masked_lm":
         labels = torch.randint(0, TINY_CONFIG["vocab_size"], batch["input_ids"].shape, generator=generator)
         labels[torch.rand(labels.shape, generator=generator) < 0.5] = -100
-        entity_labels = torch.randint(0, TINY_CONFIG["entity_vocab_size"], batch["entity_ids"].shape, generator=generator)
+        entity_labels = torch.randint(
+            0, TINY_CONFIG["entity_vocab_size"], batch["entity_ids"].shape, generator=generator
+        )
         entity_labels[batch["entity_attention_mask"] == 0] = -100
         batch.update(labels=labels, entity_labels=entity_labels)
     elif kind in ("entity", "entity_pair", "sequence"):
@@ -71,11 +74,7 @@ def head_inputs(kind: str, seed: int = 0, multi_label: bool = False) -> dict[str
         batch["end_positions"] = torch.tensor([2, 4, 40])
     elif kind == "multiple_choice":
         second = word_entity_batch(seed + 1)
-        batch = {
-            key: torch.stack([batch[key], second[key]], dim=1)
-            for key in batch
-            if key not in SPAN_KEYS
-        }
+        batch = {key: torch.stack([batch[key], second[key]], dim=1) for key in batch if key not in SPAN_KEYS}
         batch["labels"] = torch.randint(0, NUM_CHOICES, (BATCH_SIZE,), generator=generator)
     return batch
 

@@ -16,7 +16,6 @@ import onnx
 import onnxruntime  # noqa: F401  (a test dependency: installed by the `test` extra)
 import pytest
 import torch
-from fixtures_pipelines import PIPELINE_ENTITIES
 from transformers import AutoTokenizer, pipeline
 
 import mluke_hf  # noqa: F401
@@ -38,6 +37,8 @@ from mluke_hf.onnx import (
 )
 from mluke_hf.onnx import export as export_module
 from mluke_hf.onnx._dependencies import require
+
+from fixtures_pipelines import PIPELINE_ENTITIES
 
 ARCHITECTURES = {
     "LukeForEntitySpanClassification": ORTModelForEntitySpanClassification,
@@ -90,7 +91,8 @@ def check_batches(tokenizer, architecture: str) -> list[dict[str, torch.Tensor]]
             mask = tokenizer.mask_token
             text = text[: spans[0][0]] + mask + text[spans[0][1] :]
             spans = [(spans[0][0], spans[0][0] + len(mask))] + [
-                (start - len(words[0]) + len(mask), end - len(words[0]) + len(mask)) for start, end in spans[1:row + 1]
+                (start - len(words[0]) + len(mask), end - len(words[0]) + len(mask))
+                for start, end in spans[1 : row + 1]
             ]
         encoding = tokenizer(text, entity_spans=spans, max_entity_length=len(spans), task=head.tokenizer_task)
         features.append({key: list(value) for key, value in encoding.items()})

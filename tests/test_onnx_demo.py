@@ -26,7 +26,10 @@ def demo_runs(tmp_path_factory):
     texts.write_text("".join(record["text"] + "\n" for record in records), encoding="utf-8")
     folders = {"torch": folder, "fp32": root / "fp32", "int8": root / "int8"}
     assert cli.main(["export", "onnx", "--model", str(folder), "--output", str(folders["fp32"])]) == 0
-    assert cli.main(["export", "onnx", "--model", str(folder), "--output", str(folders["int8"]), "--quantize", "int8"]) == 0
+    assert (
+        cli.main(["export", "onnx", "--model", str(folder), "--output", str(folders["int8"]), "--quantize", "int8"])
+        == 0
+    )
     outputs = {}
     for name, model in folders.items():
         target = root / f"{name}.jsonl"
@@ -46,8 +49,10 @@ def entity_f1(records: list[dict], outputs: list[dict]) -> float:
         assert output["text"] == record["text"]
         gold = {(entity["start"], entity["end"], entity["label"]) for entity in record["entities"]}
         predicted = entity_keys(output["entities"])
-        gold_count, predicted_count, correct = gold_count + len(gold), predicted_count + len(predicted), correct + len(
-            gold & predicted
+        gold_count, predicted_count, correct = (
+            gold_count + len(gold),
+            predicted_count + len(predicted),
+            correct + len(gold & predicted),
         )
     precision, recall = correct / max(1, predicted_count), correct / max(1, gold_count)
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0

@@ -15,6 +15,8 @@ def test_all_lists_every_public_class_and_function():
     public = {
         name
         for name, value in vars(mluke_hf).items()
-        if not name.startswith("_") and (isinstance(value, type) or callable(value)) and not isinstance(value, type(mluke_hf))
+        if not name.startswith("_")
+        and (isinstance(value, type) or callable(value))
+        and not isinstance(value, type(mluke_hf))
     }
     assert public - set(mluke_hf.__all__) == set()

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from fixtures_pipelines import PIPELINE_ENTITIES
 from transformers import AutoTokenizer, pipeline
 
 import mluke_hf
 from mluke_hf.pipelines import EntityClassificationPipeline, EntityFillMaskPipeline, EntityPairClassificationPipeline
+
+from fixtures_pipelines import PIPELINE_ENTITIES
 
 TEXT = "Barack Obama visited Tokyo and Paris."
 OBAMA, TOKYO, PARIS = (0, 12), (21, 26), (31, 36)
@@ -58,8 +59,10 @@ def as_pairs(results):
 
 @pytest.mark.parametrize("layout", ["luke", "mluke"])
 def test_entity_classification_is_the_softmax_of_the_marked_mention(pipeline_folder, typing_folder, layout):
-    folder = typing_folder if layout == "luke" else pipeline_folder(
-        "LukeForEntityClassification", layout="mluke", id2label=TYPING_LABELS
+    folder = (
+        typing_folder
+        if layout == "luke"
+        else pipeline_folder("LukeForEntityClassification", layout="mluke", id2label=TYPING_LABELS)
     )
     clf = pipeline("entity-classification", model=str(folder))
     assert isinstance(clf, EntityClassificationPipeline)

@@ -190,6 +190,7 @@ def test_chunks_are_batched_by_size_and_results_keep_the_input_order(scripted_ne
     # Sorted by entity count: the short last chunks of the texts share batches instead of padding full ones.
     assert rows == sorted(rows) and rows[0] < 4 and rows[-1] == 4
 
+
 def test_dicts_and_generators_work_like_strings(ner):
     expected = ner(TEXT)
     assert ner({"text": TEXT}) == expected
@@ -204,7 +205,11 @@ def test_a_stream_delivers_every_result_before_a_bad_item_then_names_it(scripted
     with pytest.raises((TypeError, ValueError), match="input 5"):
         delivered.extend(ner(item for item in [*texts, bad, "Paris"]))  # keeps what came before the error
     assert [[entity["word"] for entity in result] for result in delivered] == [
-        ["Paris"], ["Paris"], [], ["Paris", "Paris"], []
+        ["Paris"],
+        ["Paris"],
+        [],
+        ["Paris", "Paris"],
+        [],
     ]
 
 
@@ -243,8 +248,13 @@ def test_ignore_labels_can_report_outside_spans(scripted_ner):
     entities = ner("Paris", ignore_labels=[])
     assert [(e["word"], e["entity_group"]) for e in entities] == [("Paris", "LOC")]
     assert ner("Tokyo", ignore_labels=[]) == [
-        {"entity_group": "O", "score": pytest.approx(1 / (1 + 4 * torch.exp(torch.tensor(-1.0)).item()), rel=1e-5),
-         "word": "Tokyo", "start": 0, "end": 5}
+        {
+            "entity_group": "O",
+            "score": pytest.approx(1 / (1 + 4 * torch.exp(torch.tensor(-1.0)).item()), rel=1e-5),
+            "word": "Tokyo",
+            "start": 0,
+            "end": 5,
+        }
     ]
 
 

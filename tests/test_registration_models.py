@@ -9,11 +9,13 @@ import sys
 
 import pytest
 import transformers
-from fixtures_model import LUKE457_DIR, REFERENCE_DIR
 from transformers import AutoConfig, AutoModelForMaskedLM, pipeline
 
 import mluke_hf
 from mluke_hf.configuration_mluke import PLUGIN_TO_LUKE_ARCHITECTURE
+
+from fixtures_model import LUKE457_DIR
+from shared_data import shared_path
 
 TINY = {
     "vocab_size": 40,
@@ -55,9 +57,7 @@ def test_config_defaults_equal_lukeconfig():
 
 
 def test_released_config_keeps_its_extra_keys(tmp_path):
-    source = REFERENCE_DIR / "mluke-large-lite" / "config.json"
-    if not source.is_file():
-        pytest.skip(f"{source} is not available")
+    source = shared_path("reference", "mluke-large-lite", "config.json")
     (tmp_path / "config.json").write_text(source.read_text())
     config = mluke_hf.MLukeConfig.from_pretrained(tmp_path)  # not a "luke vs mluke" warning: the class follows
     assert type(config) is mluke_hf.LukeFormatConfig
@@ -65,8 +65,15 @@ def test_released_config_keeps_its_extra_keys(tmp_path):
     config.save_pretrained(tmp_path / "saved")
     saved, released = json.loads((tmp_path / "saved" / "config.json").read_text()), json.loads(source.read_text())
     assert saved["model_type"] == "luke"
-    for key in ("bert_model_name", "cls_entity_prediction", "deepspeed_transformer_layer_args", "output_past",
-                "use_deepspeed_transformer_layer", "position_embedding_type", "gradient_checkpointing"):
+    for key in (
+        "bert_model_name",
+        "cls_entity_prediction",
+        "deepspeed_transformer_layer_args",
+        "output_past",
+        "use_deepspeed_transformer_layer",
+        "position_embedding_type",
+        "gradient_checkpointing",
+    ):
         assert saved[key] == released[key], key
 
 

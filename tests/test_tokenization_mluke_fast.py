@@ -9,6 +9,9 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from fixtures_tokenizer import (
     TOKENIZER_DATA,
     check_golden_case_with_task_per_call,
@@ -16,8 +19,6 @@ from fixtures_tokenizer import (
     golden_cases_with_task,
     load_golden_script,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 GOLDEN = json.loads((TOKENIZER_DATA / "golden.json").read_text(encoding="utf-8"))
 CASES = {case["name"]: case for case in GOLDEN["cases"]}
@@ -322,7 +323,7 @@ def test_fast_plain_options_equal_slow(variant, texts, pairs, options, fast_toke
     assert set(ours) == set(expected)
     for key in expected:
         left, right = ours[key], expected[key]
-        as_list = (lambda value: value.tolist() if hasattr(value, "tolist") else value)  # noqa: E731
+        as_list = lambda value: value.tolist() if hasattr(value, "tolist") else value  # noqa: E731
         assert as_list(left) == as_list(right), key
     assert len(ours.word_ids(0)) == len(ours["input_ids"][0])  # Rust alignment built on demand
 

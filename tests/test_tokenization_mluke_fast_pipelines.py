@@ -156,7 +156,10 @@ def test_qa_pipeline_long_context_windows(qa_folder):
 
 
 def test_qa_pipeline_call_forms_and_errors(qa_pipeline):
-    inputs = [{"question": "Where?", "context": CONTEXT}, {"question": "何?", "context": "東京タワーは港区にある電波塔です。"}]
+    inputs = [
+        {"question": "Where?", "context": CONTEXT},
+        {"question": "何?", "context": "東京タワーは港区にある電波塔です。"},
+    ]
     results = qa_pipeline(inputs)
     assert isinstance(results, list) and len(results) == 2
     for example, result in zip(inputs, results):

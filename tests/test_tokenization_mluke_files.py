@@ -1,7 +1,7 @@
 """MLukeTokenizer files: the released tokenizer_config.json variants, the saved file set, round trips, AutoTokenizer.
 
-The released small files live in ../shared/reference/{mluke-base,mluke-large-lite}/ (tests needing them skip when
-absent). Their sentencepiece.bpe.model is not there (5 MB); the committed tiny unigram model stands in, with
+The released small files live in ../shared/reference/{mluke-base,mluke-large-lite}/ (tests needing them fail with a
+clear message when absent). Their sentencepiece.bpe.model is not there (5 MB); the committed tiny unigram model stands in, with
 added_tokens.json giving `<ent>`/`<ent2>` the ids after `<mask>` as 250002/250003 do for the real vocabulary.
 """
 
@@ -13,9 +13,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fixtures_tokenizer import TOKENIZER_DATA
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+from fixtures_tokenizer import TOKENIZER_DATA
+from shared_data import shared_path
+
 RELEASED = {"base": "mluke-base", "large-lite": "mluke-large-lite"}
 RELEASED_FILE_SET = {
     "sentencepiece.bpe.model",
@@ -33,8 +34,6 @@ TEXTS = [
 SPANS = [[(0, 5), (24, 29)], [(0, 5), (24, 30)], [(0, 5)], [(0, 10), (11, 15)]]
 NAMES = [["en:Tokyo", "en:Japan"], ["en:Paris", "fr:Nowhere"], ["ja:東京"], ["[MASK]", "[UNK]"]]
 
-needs_reference = pytest.mark.skipif(not REFERENCE.is_dir(), reason="../shared/reference is absent")
-
 
 def _encodings(tokenizer) -> list[dict]:
     """A few encodings covering plain text, names, `<mask>`, CJK, full-width and whitespace runs."""
@@ -51,8 +50,12 @@ def _settings(tokenizer) -> dict:
         "len": len(tokenizer),
         "vocab_size": tokenizer.vocab_size,
         "markers": (tokenizer.entity_token_1_id, tokenizer.entity_token_2_id),
-        "special_entities": (tokenizer.entity_pad_token_id, tokenizer.entity_unk_token_id,
-                             tokenizer.entity_mask_token_id, tokenizer.entity_mask2_token_id),  # fmt: skip
+        "special_entities": (
+            tokenizer.entity_pad_token_id,
+            tokenizer.entity_unk_token_id,
+            tokenizer.entity_mask_token_id,
+            tokenizer.entity_mask2_token_id,
+        ),  # fmt: skip
         "mask": (tokenizer.mask_token_id, tokenizer._added_tokens_decoder[tokenizer.mask_token_id].lstrip),
         "entity_vocab": list(tokenizer.entity_vocab.items()),
     }
@@ -62,7 +65,7 @@ def _released_folder(tmp_path: Path, variant: str, entity_vocab: dict) -> Path:
     """The released small files byte for byte, with the tiny SentencePiece model and matching added_tokens.json."""
     from mluke_hf import building
 
-    source = REFERENCE / RELEASED[variant]
+    source = shared_path("reference", RELEASED[variant])
     folder = tmp_path / RELEASED[variant]
     folder.mkdir()
     for name in ("tokenizer_config.json", "special_tokens_map.json"):
@@ -83,13 +86,12 @@ def _released_folder(tmp_path: Path, variant: str, entity_vocab: dict) -> Path:
 # -- the released tokenizer_config.json variants --------------------------------------------------------------------
 
 
-@needs_reference
 @pytest.mark.parametrize("variant", ["base", "large-lite"])
 def test_building_writes_the_released_layouts(variant, tokenizer_folders):
     """`write_released_tokenizer_files` reproduces the released JSON files (the golden suite runs on its folders)."""
     from mluke_hf import building
 
-    source = REFERENCE / RELEASED[variant]
+    source = shared_path("reference", RELEASED[variant])
     name = {"base": "unigram-full-base", "large-lite": "unigram-lite-largelite"}[variant]
     written = tokenizer_folders[name]
     for file_name in ("tokenizer_config.json", "special_tokens_map.json"):
@@ -102,7 +104,6 @@ def test_building_writes_the_released_layouts(variant, tokenizer_folders):
         )
 
 
-@needs_reference
 @pytest.mark.parametrize("variant", ["base", "large-lite"])
 def test_from_pretrained_reads_the_released_configs(variant, tmp_path, tokenizer_folders, tokenizer_golden_script):
     from mluke_hf import MLukeTokenizer, building
@@ -111,7 +112,11 @@ def test_from_pretrained_reads_the_released_configs(variant, tmp_path, tokenizer
     tokenizer = MLukeTokenizer.from_pretrained(_released_folder(tmp_path, variant, vocab))
     settings = _settings(tokenizer)
     assert settings["task"] is None
-    assert (settings["max_entity_length"], settings["max_mention_length"], settings["model_max_length"]) == (32, 30, 512)
+    assert (settings["max_entity_length"], settings["max_mention_length"], settings["model_max_length"]) == (
+        32,
+        30,
+        512,
+    )
     mask_id, mask_lstrip = settings["mask"]
     assert mask_lstrip and settings["markers"] == (mask_id + 1, mask_id + 2) and settings["len"] == mask_id + 3
     if variant == "large-lite":
@@ -128,7 +133,9 @@ def test_from_pretrained_reads_the_released_configs(variant, tmp_path, tokenizer
 # -- save_pretrained ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["unigram-full-base", "unigram-lite-largelite", "bpe-full-largelite", "bpe-lite-base"])
+@pytest.mark.parametrize(
+    "name", ["unigram-full-base", "unigram-lite-largelite", "bpe-full-largelite", "bpe-lite-base"]
+)
 def test_save_pretrained_writes_the_released_file_set(name, tokenizer_folders, tmp_path):
     from mluke_hf import MLukeTokenizer
 
@@ -147,8 +154,9 @@ def test_save_pretrained_writes_the_released_file_set(name, tokenizer_folders, t
     assert not {"entity_vocab", "entity_vocab_file", "vocab_file", "is_local", "local_files_only"} & set(config)
     assert config["mask_token"]["lstrip"] is True
     assert [token["content"] for token in config["additional_special_tokens"]] == ["<ent>", "<ent2>"]
-    assert {key: config[key] for key in ("entity_unk_token", "entity_pad_token", "entity_mask_token",
-                                         "entity_mask2_token")} == {  # fmt: skip
+    assert {
+        key: config[key] for key in ("entity_unk_token", "entity_pad_token", "entity_mask_token", "entity_mask2_token")
+    } == {  # fmt: skip
         "entity_unk_token": "[UNK]",
         "entity_pad_token": "[PAD]",
         "entity_mask_token": "[MASK]",
@@ -156,7 +164,9 @@ def test_save_pretrained_writes_the_released_file_set(name, tokenizer_folders, t
     }
     special_map = json.loads((saved / "special_tokens_map.json").read_text())
     assert special_map["mask_token"]["lstrip"] is True
-    assert json.loads((saved / "added_tokens.json").read_text()) == json.loads((source / "added_tokens.json").read_text())
+    assert json.loads((saved / "added_tokens.json").read_text()) == json.loads(
+        (source / "added_tokens.json").read_text()
+    )
 
     reloaded = MLukeTokenizer.from_pretrained(saved)
     assert _settings(reloaded) == _settings(tokenizer)
@@ -202,7 +212,9 @@ def test_save_pretrained_keeps_user_added_tokens(mluke_tokenizer_folder, tmp_pat
 def test_pickle_round_trip(mluke_slow_tokenizer):
     restored = pickle.loads(pickle.dumps(mluke_slow_tokenizer))
     assert type(restored) is type(mluke_slow_tokenizer)
-    assert restored._engine.fairseq_processor is not None  # the fairseq-numbered twin is rebuilt from the pickled model
+    assert (
+        restored._engine.fairseq_processor is not None
+    )  # the fairseq-numbered twin is rebuilt from the pickled model
     assert _encodings(restored) == _encodings(mluke_slow_tokenizer)
 
 
@@ -211,9 +223,10 @@ def test_pickle_round_trip(mluke_slow_tokenizer):
 
 def test_auto_tokenizer_resolves_the_released_class_name(tokenizer_folders):
     """`tokenizer_class: "MLukeTokenizer"` resolves to mluke_hf's classes, never transformers' broken in-tree one."""
-    import mluke_hf
     from transformers import AutoTokenizer
     from transformers.models.auto import tokenization_auto
+
+    import mluke_hf
 
     assert tokenization_auto.REGISTERED_TOKENIZER_CLASSES["MLukeTokenizer"] is mluke_hf.MLukeTokenizer
     folder = tokenizer_folders["unigram-full-base"]
@@ -221,9 +234,10 @@ def test_auto_tokenizer_resolves_the_released_class_name(tokenizer_folders):
     # transformers 5 always prefers the fast class (it ignores use_fast=False): MLukeTokenizerFast, same ids.
     assert type(auto).__module__.startswith("mluke_hf.")
     slow = mluke_hf.MLukeTokenizer.from_pretrained(folder)
-    assert auto(TEXTS, entity_spans=SPANS, entities=NAMES)["input_ids"] == slow(
-        TEXTS, entity_spans=SPANS, entities=NAMES
-    )["input_ids"]
+    assert (
+        auto(TEXTS, entity_spans=SPANS, entities=NAMES)["input_ids"]
+        == slow(TEXTS, entity_spans=SPANS, entities=NAMES)["input_ids"]
+    )
 
 
 def test_auto_tokenizer_is_registered_for_both_config_classes():

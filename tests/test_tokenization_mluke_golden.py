@@ -13,6 +13,7 @@ import json
 import logging
 
 import pytest
+
 from fixtures_tokenizer import (
     TOKENIZER_DATA,
     check_golden_case_with_task_per_call,

@@ -46,7 +46,11 @@ def tokenizers(tokenizer_folders):
         ([(0.0, 5)], TypeError, r"entity_spans\[0\] = \(0.0, 5\): start and end must be ints"),
         ([("0", "5")], TypeError, r"entity_spans\[0\] = \('0', '5'\): start and end must be ints"),
         ([(False, True)], TypeError, r"entity_spans\[0\] = \(False, True\): start and end must be ints"),
-        ([[0, 5]], ValueError, r"entity_spans\[0\] must be a tuple \(start, end\).*write entity_spans=\[\(start, end\)"),
+        (
+            [[0, 5]],
+            ValueError,
+            r"entity_spans\[0\] must be a tuple \(start, end\).*write entity_spans=\[\(start, end\)",
+        ),
         ([(0, 5, 7)], ValueError, r"entity_spans\[0\] must be a tuple \(start, end\)"),
         ([(0, 5), (0, 5, 7)], ValueError, r"entity_spans\[1\] must be a tuple \(start, end\)"),
         ([None], ValueError, r"entity_spans\[0\] must be a tuple"),
@@ -144,7 +148,9 @@ def test_empty_text(tokenizers):
     tokenizer = tokenizers["plain"]
     assert tokenizer("")["input_ids"] == [tokenizer.cls_token_id, tokenizer.sep_token_id]
     assert tokenizer("", entity_spans=[])["entity_ids"] == []
-    with pytest.raises(IndexError, match=r"entity_spans\[0\] = \(0, 1\) ends past the end of its text \(0 characters\)"):
+    with pytest.raises(
+        IndexError, match=r"entity_spans\[0\] = \(0, 1\) ends past the end of its text \(0 characters\)"
+    ):
         tokenizer("", entity_spans=[(0, 1)])
 
 
@@ -187,7 +193,9 @@ def test_batch_arguments_must_match_the_batch(tokenizers, kwargs, message):
 
 
 def test_batch_pair_spans_need_first_spans(tokenizers):
-    with pytest.raises(ValueError, match=r"entity_spans_pair needs entity_spans in a batch: pass entity_spans=\[\[\]\]"):
+    with pytest.raises(
+        ValueError, match=r"entity_spans_pair needs entity_spans in a batch: pass entity_spans=\[\[\]\]"
+    ):
         tokenizers["plain"]([TEXT], ["Paris."], entity_spans_pair=[[(0, 5)]])
     # The suggested fix works.
     encoding = tokenizers["plain"]([TEXT], ["Paris."], entity_spans=[[]], entity_spans_pair=[[(0, 5)]])

@@ -26,19 +26,61 @@ PROPERTY_SETTINGS = settings(
 )
 
 FRAGMENTS = [
-    " ", "  ", "   ", "\t", "\t\t", "\n", " \u3000 ", "\u00a0",
-    "Tokyo", "Paris", "the", "of", "ISO 639-3", "(Afghanistan)", "3.14", "42",
-    "東京タワー", "日本語の文章です", "北京", "한국어", "Москва", "القاهرة", "हिन्दी", "ภาษาไทย", "Ελληνικά", "עברית",
-    "e\u0301", "n\u0303", "a\u0308\u0304", "\u0915\u094d\u0937",
-    "😀", "👍🏽", "👩\u200d💻", "🇯🇵",
-    "Ｔｏｋｙｏ", "１２３", "ﬁ", "ﬂ", "Ⅻ", "㍻",
-    "<mask>", "<s>", "</s>", "<ent>", "<unk>", "<pad>",
-    "\x00", "\x07", "\u200b", "\ufeff",
+    " ",
+    "  ",
+    "   ",
+    "\t",
+    "\t\t",
+    "\n",
+    " \u3000 ",
+    "\u00a0",
+    "Tokyo",
+    "Paris",
+    "the",
+    "of",
+    "ISO 639-3",
+    "(Afghanistan)",
+    "3.14",
+    "42",
+    "東京タワー",
+    "日本語の文章です",
+    "北京",
+    "한국어",
+    "Москва",
+    "القاهرة",
+    "हिन्दी",
+    "ภาษาไทย",
+    "Ελληνικά",
+    "עברית",
+    "e\u0301",
+    "n\u0303",
+    "a\u0308\u0304",
+    "\u0915\u094d\u0937",
+    "😀",
+    "👍🏽",
+    "👩\u200d💻",
+    "🇯🇵",
+    "Ｔｏｋｙｏ",
+    "１２３",
+    "ﬁ",
+    "ﬂ",
+    "Ⅻ",
+    "㍻",
+    "<mask>",
+    "<s>",
+    "</s>",
+    "<ent>",
+    "<unk>",
+    "<pad>",
+    "\x00",
+    "\x07",
+    "\u200b",
+    "\ufeff",
 ]
 
-texts = st.lists(
-    st.one_of(st.sampled_from(FRAGMENTS), st.text(min_size=1, max_size=6)), min_size=0, max_size=14
-).map("".join)
+texts = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(min_size=1, max_size=6)), min_size=0, max_size=14).map(
+    "".join
+)
 nonempty_texts = texts.filter(lambda text: len(text) > 0)
 
 
@@ -120,8 +162,10 @@ def test_span_classification_positions(task_tokenizers, case):
 
 
 @PROPERTY_SETTINGS
-@given(case=text_with_spans(min_spans=2, max_spans=2), task=st.sampled_from(["entity_classification",
-                                                                           "entity_pair_classification"]))
+@given(
+    case=text_with_spans(min_spans=2, max_spans=2),
+    task=st.sampled_from(["entity_classification", "entity_pair_classification"]),
+)
 def test_classification_tasks_wrap_mentions_in_markers(task_tokenizers, case, task):
     tokenizer = task_tokenizers[task]
     text, spans = case

@@ -56,7 +56,9 @@ def create_session(path: str | os.PathLike, providers: list | None = None, sessi
         session_options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Shape warnings of the exported graph's dynamic axes say nothing useful to a user.
         session_options.log_severity_level = 3
-    return ort.InferenceSession(str(path), sess_options=session_options, providers=providers or ["CPUExecutionProvider"])
+    return ort.InferenceSession(
+        str(path), sess_options=session_options, providers=providers or ["CPUExecutionProvider"]
+    )
 
 
 def _onnx_path(folder: Path, file_name: str) -> Path:

@@ -247,7 +247,9 @@ def convert_sentencepiece(
     _check_supported(proto)
     tokenizer = Tokenizer(build_model(proto, [mask_token, *entity_tokens]))
     tokenizer.normalizer = build_normalizer(proto)
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement=SPIECE_UNDERLINE, prepend_scheme="never", split=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(
+        replacement=SPIECE_UNDERLINE, prepend_scheme="never", split=True
+    )
     tokenizer.decoder = decoders.Metaspace(replacement=SPIECE_UNDERLINE, prepend_scheme="always", split=True)
     # User-defined symbols are whole pieces SentencePiece never splits; they are matched on the normalised text.
     user_defined = [piece.piece for piece in proto.pieces if piece.type == _USER_DEFINED]
@@ -459,7 +461,11 @@ class GraphemeRepair:
         for token_start, token_end in offsets:
             start, end = outside(token_start), outside(token_end)
             for new_start, new_end, cluster_start, cluster_end in regions:
-                if token_end < new_start or token_start >= new_end or (token_end == new_start and token_start < new_end):
+                if (
+                    token_end < new_start
+                    or token_start >= new_end
+                    or (token_end == new_start and token_start < new_end)
+                ):
                     continue
                 if token_start >= new_start:
                     # Starting on the trailing break means the token begins after the cluster.

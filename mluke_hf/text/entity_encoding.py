@@ -395,7 +395,9 @@ class EntityEncodingMixin:
                 batch_entities = list(zip(entities, entities_pair)) if entities_pair is not None else entities
             batch_spans = None
             if entity_spans is not None:
-                batch_spans = list(zip(entity_spans, entity_spans_pair)) if entity_spans_pair is not None else entity_spans
+                batch_spans = (
+                    list(zip(entity_spans, entity_spans_pair)) if entity_spans_pair is not None else entity_spans
+                )
             return self._batch_encode_plus(batch_texts, batch_spans, batch_entities, **common)
         return self._encode_examples(
             [(text, text_pair, entity_spans, entity_spans_pair, entities, entities_pair)], batched=False, **common
@@ -498,7 +500,7 @@ class EntityEncodingMixin:
     def _apply_task_markers(self, task: str | None, ids: list[int], token_spans: list[tuple[int, int]]):
         """Insert `<ent>` (and `<ent2>`) around the mentions; shift the token spans to cover the markers."""
         if task == "entity_classification":
-            (start, end), = token_spans
+            ((start, end),) = token_spans
             return insert_entity_markers(ids, (start, end), self.entity_token_1_id), [(start, end + 2)]
         if task == "entity_pair_classification":
             head, tail = token_spans
@@ -516,7 +518,9 @@ class EntityEncodingMixin:
         """Plan every example, encode all pieces of the batch in one backend call, build each unpadded encoding."""
         task = options["task"]
         plans = [self._plan_example(task, *example) for example in examples]
-        pieces = list(itertools.chain.from_iterable(part.pieces for plan in plans for part in plan if part is not None))
+        pieces = list(
+            itertools.chain.from_iterable(part.pieces for plan in plans for part in plan if part is not None)
+        )
         piece_ids = self._encode_text_pieces(pieces, one_text=len(examples) == 1, **tokenize_kwargs) if pieces else []
         simple = self._simple_layout_applies(options)
         max_entity_length = options["max_entity_length"] or self._max_entity_length_for(task)
@@ -540,7 +544,13 @@ class EntityEncodingMixin:
                 first_ids, first_spans = self._apply_task_markers(task, first_ids, first_spans)
             encodings.append(
                 self._prepare_entity_encoding(
-                    first_ids, second_ids, first_plan.entity_ids, second_entity_ids, first_spans, second_spans, **options
+                    first_ids,
+                    second_ids,
+                    first_plan.entity_ids,
+                    second_entity_ids,
+                    first_spans,
+                    second_spans,
+                    **options,
                 )
             )
         return encodings
@@ -567,7 +577,11 @@ class EntityEncodingMixin:
         cls_id, sep_id = options["cls_sep_ids"]
         ids = [cls_id, *itertools.chain.from_iterable(piece_ids), sep_id]
         max_length = options["max_length"]
-        if options["truncation_strategy"] != TruncationStrategy.DO_NOT_TRUNCATE and max_length and len(ids) > max_length:
+        if (
+            options["truncation_strategy"] != TruncationStrategy.DO_NOT_TRUNCATE
+            and max_length
+            and len(ids) > max_length
+        ):
             return None
         entity_ids = plan.entity_ids
         if entity_ids is not None and len(entity_ids) > max_entity_length:
@@ -961,16 +975,17 @@ class EntityEncodingMixin:
         """
         check_positive_length(max_entity_length, "max_entity_length", optional=True)
         check_positive_length(pad_to_multiple_of, "pad_to_multiple_of", optional=True)
-        if isinstance(encoded_inputs, (list, tuple)) and len(encoded_inputs) > 0 and isinstance(
-            encoded_inputs[0], Mapping
+        if (
+            isinstance(encoded_inputs, (list, tuple))
+            and len(encoded_inputs) > 0
+            and isinstance(encoded_inputs[0], Mapping)
         ):
             encoded_inputs = {key: [example[key] for example in encoded_inputs] for key in encoded_inputs[0]}
         main_input = self.model_input_names[0]
         if not isinstance(encoded_inputs, Mapping) or main_input not in encoded_inputs:
             given = list(encoded_inputs.keys()) if isinstance(encoded_inputs, Mapping) else type(encoded_inputs)
             raise ValueError(
-                "pad() needs an encoding or a list of encodings that includes "
-                f"{main_input}, but you provided {given}"
+                f"pad() needs an encoding or a list of encodings that includes {main_input}, but you provided {given}"
             )
         required_input = encoded_inputs[main_input]
         if required_input is None or len(required_input) == 0:

@@ -335,9 +335,7 @@ _OPEN_VOCABS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _OPEN_LOCK = threading.Lock()
 
 
-def load_entity_vocab(
-    path: str | os.PathLike, special_names: tuple[str, ...] = ENTITY_SPECIAL_TOKENS
-) -> EntityVocab:
+def load_entity_vocab(path: str | os.PathLike, special_names: tuple[str, ...] = ENTITY_SPECIAL_TOKENS) -> EntityVocab:
     """`entity_vocab.json` (one JSON object, name -> id) as a lazy, read-only mapping in the file's order.
 
     The special names are found by a byte scan (`scan_special_entries`); everything else reads the file on first use.
@@ -367,5 +365,5 @@ def save_entity_vocab(vocab: Mapping[str, int], path: str | os.PathLike) -> Path
 
 
 def entity_vocab_shape(vocab: Mapping[str, int]) -> str:
-    """"lite" when the vocabulary holds only the four special entities, else "full"."""
+    """ "lite" when the vocabulary holds only the four special entities, else "full"."""
     return "lite" if set(vocab) <= set(ENTITY_SPECIAL_TOKENS) else "full"

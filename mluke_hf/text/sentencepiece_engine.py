@@ -160,7 +160,10 @@ class SentencePieceEngine:
         # themselves, so separators are not counted).
         piece_starts = list(map(operator.add, itertools.accumulate(map(len, pieces), initial=0), itertools.count()))
         special = sorted(
-            {bisect.bisect_right(piece_starts, match.start()) - 1 for match in pattern.finditer(joined, first_match.start())}
+            {
+                bisect.bisect_right(piece_starts, match.start()) - 1
+                for match in pattern.finditer(joined, first_match.start())
+            }
         )
         # Those pieces are cut around their added tokens, as `tokenize` does; their plain parts join the other pieces
         # in one SentencePiece call (the cut pieces themselves are not encoded).

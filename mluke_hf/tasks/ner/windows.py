@@ -21,9 +21,7 @@ def enumerate_spans(num_words: int, max_mention_length: int) -> list[tuple[int, 
     if max_mention_length < 1:
         raise ValueError(f"max_mention_length must be at least 1, got {max_mention_length}")
     return [
-        (start, end)
-        for start in range(num_words)
-        for end in range(start, min(start + max_mention_length, num_words))
+        (start, end) for start in range(num_words) for end in range(start, min(start + max_mention_length, num_words))
     ]
 
 
