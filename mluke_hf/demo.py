@@ -31,6 +31,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .argument_types import non_negative_int, positive_float
+
 DEMO_DATA = ("data", "demo_ner")
 LANGUAGES = ("en", "de", "es", "fr", "nl", "ja", "zh", "th", "hi", "ar", "ko")
 
@@ -65,26 +67,6 @@ STATEMENT = (
     "at a released checkpoint: `mluke-hf ner --model studio-ousia/mluke-large-lite-finetuned-conll-2003 ...`, or\n"
     "fine-tune one: `python examples/train_ner.py --model studio-ousia/mluke-base-lite ...` (see docs/training.md)."
 )
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
 
 
 def parse_args(argv=None) -> argparse.Namespace:

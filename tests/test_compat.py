@@ -16,22 +16,13 @@ import pytest
 import transformers
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
+from test_registration_models import TINY
 from transformers import AutoConfig, AutoModel, AutoTokenizer, pipeline
 
 import mluke_hf
 from mluke_hf import compat, registration
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = {
-    "vocab_size": 40,
-    "entity_vocab_size": 5,
-    "hidden_size": 16,
-    "entity_emb_size": 8,
-    "num_hidden_layers": 1,
-    "num_attention_heads": 2,
-    "intermediate_size": 8,
-    "max_position_embeddings": 20,
-}
 QUESTION, CONTEXT = "東京はどこにありますか?", "東京は日本の首都です。 नई दिल्ली भारत की राजधानी है।"
 
 

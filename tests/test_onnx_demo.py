@@ -61,7 +61,7 @@ def entity_f1(records: list[dict], outputs: list[dict]) -> float:
 @pytest.mark.slow
 def test_ner_on_the_exported_folder_finds_the_pytorch_entities(demo_runs):
     records, outputs = demo_runs
-    assert len(outputs["fp32"]) == len(records) == 100
+    assert len(outputs["fp32"]) == len(outputs["torch"]) == len(records) >= 100
     assert {record["language"] for record in records} == set(demo.LANGUAGES)
     for torch_output, ort_output in zip(outputs["torch"], outputs["fp32"], strict=True):
         assert entity_keys(ort_output["entities"]) == entity_keys(torch_output["entities"]), torch_output["text"]
