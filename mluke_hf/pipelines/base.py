@@ -145,12 +145,25 @@ class EntityPipeline(Pipeline):
         if isinstance(inputs, types.GeneratorType) or (
             isinstance(inputs, Iterable) and not isinstance(inputs, (bytes, torch.Tensor))
         ):
-            return super().__call__(
-                (self._normalize(item, spans, index) for index, item in enumerate(inputs)), *args, **kwargs
-            )
+            return self._stream((self._normalize(item, spans, index) for index, item in enumerate(inputs)), **kwargs)
         raise TypeError(
             f"inputs must be a str, a dict with 'text' and {list(self._span_names())}, or a list of those; "
             f"got {type(inputs).__name__}"
+        )
+
+    def _stream(self, inputs: Iterable, batch_size: int | None = None, num_workers: int | None = None, **kwargs):
+        """Results of a generator or other iterable, yielded as they are ready (the generic `Pipeline.__call__` of
+        some transformers releases turns a generator into a list first, which loses every result when one item is
+        bad); the call's parameters are fused with the pipeline's as `Pipeline.__call__` does."""
+        preprocess_params, forward_params, postprocess_params = self._sanitize_parameters(**kwargs)
+        if batch_size is None:
+            batch_size = self._batch_size if self._batch_size is not None else 1
+        return self._iterate(
+            inputs,
+            batch_size,
+            {**self._preprocess_params, **preprocess_params},
+            {**self._forward_params, **forward_params},
+            {**self._postprocess_params, **postprocess_params},
         )
 
     def _span_names(self) -> tuple[str, ...]:
