@@ -26,6 +26,7 @@ from transformers.utils import logging
 from transformers.utils.generic import can_return_tuple
 
 from .configuration_mluke import MLukeConfig
+from .linear_kernels import linear
 from .modeling_outputs import (
     EntityClassificationOutput,
     EntityPairClassificationOutput,
@@ -38,6 +39,7 @@ from .modeling_outputs import (
     MLukeSequenceClassifierOutput,
     MLukeTokenClassifierOutput,
 )
+from .packing import PackedRows
 
 logger = logging.get_logger(__name__)
 
@@ -212,41 +214,46 @@ class MLukeSelfAttention(nn.Module):
         self.e2w_query = nn.Linear(config.hidden_size, all_head_size)
         self.e2e_query = nn.Linear(config.hidden_size, all_head_size)
 
-    def _heads(self, states: torch.Tensor) -> torch.Tensor:
-        """(batch, length, hidden) -> (batch, heads, length, head_dim)."""
-        return states.view(*states.shape[:2], self.num_attention_heads, self.attention_head_size).transpose(1, 2)
-
     def _entity_aware_inputs(
-        self, hidden_states: torch.Tensor, key: torch.Tensor, value: torch.Tensor, word_length: int, wide_values: bool
+        self,
+        hidden_states: torch.Tensor,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        word_rows: int,
+        row_dim: int,
+        wide_values: bool,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Query and key 2d wide (see the class docstring), in `(batch, heads, length, width)` layout.
+        """Query and key 2d wide (see the class docstring), in the rows' layout `(..., heads, width)`.
 
-        Each piece is written once into its slot of a preallocated tensor (no chained concatenations). With
-        `wide_values`, values are zero-padded to 2d too: sdpa's fused CPU/GPU kernels need equal widths, and the
-        zero half of the output is cut off afterwards.
+        Rows run along `row_dim`, words first: `(batch, length)` padded (`row_dim` 1) or `(rows,)` packed (`row_dim`
+        0, see `mluke_hf.packing`). Each piece is written once into its slot of a preallocated tensor (no chained
+        concatenations). With `wide_values`, values are zero-padded to 2d too: sdpa's fused CPU/GPU kernels need
+        equal widths, and the zero half of the output is cut off afterwards.
         """
-        batch_size, length = hidden_states.shape[:2]
-        heads, head_size = self.num_attention_heads, self.attention_head_size
-        # One contiguous copy of each side, shared by its two query projections.
-        words = hidden_states[:, :word_length].contiguous()
-        entities = hidden_states[:, word_length:].contiguous()
+        head_size = self.attention_head_size
+        sides = ((0, word_rows), (word_rows, hidden_states.shape[row_dim] - word_rows))
         # The projections' dtype, not the states': under autocast they differ (bf16 projections of fp32 states).
-        query = key.new_empty(batch_size, length, heads, 2 * head_size)
-        for rows, states, left, right in (
-            (slice(None, word_length), words, self.query, self.w2e_query),
-            (slice(word_length, None), entities, self.e2w_query, self.e2e_query),
+        query = key.new_empty(*key.shape[:-1], 2 * head_size)
+        wide_key = key.new_empty(*key.shape[:-1], 2 * head_size)
+        first, second = slice(None, head_size), slice(head_size, None)
+        for (start, size), (left, right), key_halves in zip(
+            sides,
+            ((self.query, self.w2e_query), (self.e2w_query, self.e2e_query)),
+            ((first, second), (second, first)),
         ):
-            rows_length = states.shape[1]
-            query[:, rows, :, :head_size] = left(states).view(batch_size, rows_length, heads, head_size)
-            query[:, rows, :, head_size:] = right(states).view(batch_size, rows_length, heads, head_size)
-        wide_key = key.new_empty(batch_size, length, heads, 2 * head_size)
-        wide_key[:, :word_length, :, :head_size] = key[:, :word_length]
-        wide_key[:, :word_length, :, head_size:] = 0
-        wide_key[:, word_length:, :, :head_size] = 0
-        wide_key[:, word_length:, :, head_size:] = key[:, word_length:]
+            # Writes index the full tensors (not views of them): the ONNX exporter keeps only those.
+            rows = (slice(None),) * row_dim + (slice(start, start + size),)
+            # One contiguous copy of each side, shared by its two query projections.
+            states = hidden_states[rows].contiguous()
+            heads_shape = (*states.shape[:-1], self.num_attention_heads, head_size)
+            query[(*rows, Ellipsis, first)] = linear(left, states).view(heads_shape)
+            query[(*rows, Ellipsis, second)] = linear(right, states).view(heads_shape)
+            key_slot, zero_slot = key_halves
+            wide_key[(*rows, Ellipsis, key_slot)] = key[rows]
+            wide_key[(*rows, Ellipsis, zero_slot)] = 0
         if wide_values:
             value = nn.functional.pad(value, (0, head_size))
-        return query.transpose(1, 2), wide_key.transpose(1, 2), value.transpose(1, 2)
+        return query, wide_key, value
 
     def forward(
         self,
@@ -254,7 +261,10 @@ class MLukeSelfAttention(nn.Module):
         attention_mask: torch.Tensor | None,
         word_length: int,
         output_attentions: bool = False,
+        packing: PackedRows | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """`hidden_states` are `(batch, length, hidden)`, or `(rows, hidden)` with `packing` (the attention itself
+        then runs on the padded layout rebuilt from the rows)."""
         if output_attentions:
             # Only the eager path returns the probabilities that were asked for.
             attention_interface: Callable = eager_attention_forward
@@ -262,11 +272,16 @@ class MLukeSelfAttention(nn.Module):
             attention_interface = ALL_ATTENTION_FUNCTIONS.get_interface(
                 self.config._attn_implementation, eager_attention_forward
             )
-        batch_size, length = hidden_states.shape[:2]
-        heads_shape = (batch_size, length, self.num_attention_heads, self.attention_head_size)
-        key = self.key(hidden_states).view(heads_shape)
-        value = self.value(hidden_states).view(heads_shape)
-        entity_aware = self.config.use_entity_aware_attention and length > word_length
+        if packing is None:
+            batch_size, length = hidden_states.shape[:2]
+            row_dim, word_rows = 1, word_length
+        else:
+            batch_size, length = packing.batch_size, packing.length
+            row_dim, word_rows = 0, packing.word_rows
+        heads_shape = (*hidden_states.shape[:-1], self.num_attention_heads, self.attention_head_size)
+        key = linear(self.key, hidden_states).view(heads_shape)
+        value = linear(self.value, hidden_states).view(heads_shape)
+        entity_aware = self.config.use_entity_aware_attention and hidden_states.shape[row_dim] > word_rows
         if entity_aware:
             # Pad values only where sdpa can then take a fused kernel: on CPU, attention dropout sends it to the math
             # path anyway, where padded values would only add work.
@@ -275,23 +290,25 @@ class MLukeSelfAttention(nn.Module):
                 and not output_attentions
                 and not (self.training and self.dropout_prob > 0 and hidden_states.device.type == "cpu")
             )
-            query, key, value = self._entity_aware_inputs(hidden_states, key, value, word_length, wide_values)
+            query, key, value = self._entity_aware_inputs(hidden_states, key, value, word_rows, row_dim, wide_values)
         else:
-            query = self.query(hidden_states).view(heads_shape).transpose(1, 2)
-            key, value = key.transpose(1, 2), value.transpose(1, 2)
+            query = linear(self.query, hidden_states).view(heads_shape)
+        if packing is not None:
+            query, key, value = packing.unpack(query), packing.unpack(key), packing.unpack(value)
 
         output, probabilities = attention_interface(
             self,
-            query,
-            key,
-            value,
+            query.transpose(1, 2),
+            key.transpose(1, 2),
+            value.transpose(1, 2),
             attention_mask,
             dropout=self.dropout_prob if self.training else 0.0,
             scaling=self.scaling,
         )
         if output.shape[-1] != self.attention_head_size:
             output = output[..., : self.attention_head_size]
-        return output.reshape(batch_size, length, -1), probabilities
+        output = output.reshape(batch_size, length, -1)
+        return (output if packing is None else packing.pack(output)), probabilities
 
 
 class MLukeSelfOutput(nn.Module):
@@ -302,7 +319,7 @@ class MLukeSelfOutput(nn.Module):
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, hidden_states: torch.Tensor, input_tensor: torch.Tensor) -> torch.Tensor:
-        return self.LayerNorm(self.dropout(self.dense(hidden_states)) + input_tensor)
+        return self.LayerNorm(self.dropout(linear(self.dense, hidden_states)) + input_tensor)
 
 
 class MLukeAttention(nn.Module):
@@ -317,8 +334,11 @@ class MLukeAttention(nn.Module):
         attention_mask: torch.Tensor | None,
         word_length: int,
         output_attentions: bool = False,
+        packing: PackedRows | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        attention_output, probabilities = self.self(hidden_states, attention_mask, word_length, output_attentions)
+        attention_output, probabilities = self.self(
+            hidden_states, attention_mask, word_length, output_attentions, packing
+        )
         return self.output(attention_output, hidden_states), probabilities
 
 
@@ -331,7 +351,7 @@ class MLukeIntermediate(nn.Module):
         )
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return self.intermediate_act_fn(self.dense(hidden_states))
+        return self.intermediate_act_fn(linear(self.dense, hidden_states))
 
 
 class MLukeOutput(nn.Module):
@@ -342,7 +362,7 @@ class MLukeOutput(nn.Module):
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, hidden_states: torch.Tensor, input_tensor: torch.Tensor) -> torch.Tensor:
-        return self.LayerNorm(self.dropout(self.dense(hidden_states)) + input_tensor)
+        return self.LayerNorm(self.dropout(linear(self.dense, hidden_states)) + input_tensor)
 
 
 class MLukeLayer(GradientCheckpointingLayer):
@@ -362,10 +382,17 @@ class MLukeLayer(GradientCheckpointingLayer):
         attention_mask: torch.Tensor | None,
         word_length: int,
         output_attentions: bool = False,
+        packing: PackedRows | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        attention_output, probabilities = self.attention(hidden_states, attention_mask, word_length, output_attentions)
+        attention_output, probabilities = self.attention(
+            hidden_states, attention_mask, word_length, output_attentions, packing
+        )
+        # Packed states are (rows, hidden): their rows run along dimension 0.
         layer_output = apply_chunking_to_forward(
-            self.feed_forward_chunk, self.chunk_size_feed_forward, self.seq_len_dim, attention_output
+            self.feed_forward_chunk,
+            self.chunk_size_feed_forward,
+            self.seq_len_dim if packing is None else 0,
+            attention_output,
         )
         return layer_output, probabilities
 
@@ -387,22 +414,29 @@ class MLukeEncoder(nn.Module):
         word_length: int,
         output_attentions: bool = False,
         output_hidden_states: bool = False,
+        packing: PackedRows | None = None,
     ) -> MLukeEncoderOutput:
+        """With `packing` (never together with per-layer outputs), the layers run on the real rows only."""
         has_entities = hidden_states.shape[1] > word_length
-        all_words = all_entities = None
-        if output_hidden_states:
-            words, entities, hidden_states = self._split_states(hidden_states, word_length, rejoin=True)
-            all_words, all_entities = (words,), (entities,)
-        all_attentions = () if output_attentions else None
-        for index, layer in enumerate(self.layer):
-            hidden_states, probabilities = layer(hidden_states, attention_mask, word_length, output_attentions)
+        all_words = all_entities = all_attentions = None
+        if packing is not None:
+            if output_attentions or output_hidden_states:
+                raise ValueError("packed rows give the last states only; pass packing=None for per-layer outputs")
+            hidden_states = packing.unpack(self._run_packed(packing.pack(hidden_states), attention_mask, packing))
+        else:
             if output_hidden_states:
-                rejoin = index + 1 < len(self.layer)
-                words, entities, hidden_states = self._split_states(hidden_states, word_length, rejoin)
-                all_words += (words,)
-                all_entities += (entities,)
-            if output_attentions:
-                all_attentions += (probabilities,)
+                words, entities, hidden_states = self._split_states(hidden_states, word_length, rejoin=True)
+                all_words, all_entities = (words,), (entities,)
+            all_attentions = () if output_attentions else None
+            for index, layer in enumerate(self.layer):
+                hidden_states, probabilities = layer(hidden_states, attention_mask, word_length, output_attentions)
+                if output_hidden_states:
+                    rejoin = index + 1 < len(self.layer)
+                    words, entities, hidden_states = self._split_states(hidden_states, word_length, rejoin)
+                    all_words += (words,)
+                    all_entities += (entities,)
+                if output_attentions:
+                    all_attentions += (probabilities,)
         if output_hidden_states:
             last_words, last_entities = all_words[-1], all_entities[-1]
         else:
@@ -415,6 +449,13 @@ class MLukeEncoder(nn.Module):
             entity_last_hidden_state=last_entities,
             entity_hidden_states=all_entities if output_hidden_states and has_entities else None,
         )
+
+    def _run_packed(
+        self, rows: torch.Tensor, attention_mask: torch.Tensor | None, packing: PackedRows
+    ) -> torch.Tensor:
+        for layer in self.layer:
+            rows, _ = layer(rows, attention_mask, packing.word_rows, False, packing)
+        return rows
 
     @staticmethod
     def _split_states(
@@ -620,6 +661,7 @@ class MLukeModel(MLukePreTrainedModel):
         inputs_embeds: torch.Tensor | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
+        keep_padding_rows: bool = False,
         **kwargs,
     ) -> MLukeModelOutput:
         r"""
@@ -633,6 +675,10 @@ class MLukeModel(MLukePreTrainedModel):
                 mention, padded with -1; required with `entity_ids`.
             output_attentions: return each layer's attention probabilities (computed with eager attention).
             output_hidden_states: return word and entity states of every layer.
+            keep_padding_rows: run the layers on padding rows too. By default a forward that records no gradient
+                runs them on real rows only (`mluke_hf.packing`: same states on every real row, zeros at padding);
+                the heads ask for padding rows whenever they compute a loss, whose value may read them (the
+                question-answering loss normalises over every position, padding included).
         """
         output_attentions = output_attentions if output_attentions is not None else self.config.output_attentions
         output_hidden_states = (
@@ -682,12 +728,16 @@ class MLukeModel(MLukePreTrainedModel):
             # Dropping an all-ones mask means reading it: a host sync when it lives on an accelerator.
             allow_is_bidirectional_skip=joint_mask is None or joint_mask.device.type == "cpu",
         )
+        # Per-layer outputs are returned in the padded layout, so they keep the padded computation.
+        packed = not (keep_padding_rows or output_attentions or output_hidden_states)
+        packing = PackedRows.of_mask(joint_mask, word_length) if packed else None
         encoder_outputs = self.encoder(
             joint_embeddings,
             mask,
             word_length,
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
+            packing=packing,
         )
         pooled_output = self.pooler(encoder_outputs.last_hidden_state) if self.pooler is not None else None
         return MLukeModelOutput(
@@ -763,6 +813,7 @@ class MLukeForMaskedLM(MLukePreTrainedModel):
         inputs_embeds: torch.Tensor | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
+        keep_padding_rows: bool = False,
         **kwargs,
     ) -> MLukeMaskedLMOutput:
         r"""
@@ -782,6 +833,7 @@ class MLukeForMaskedLM(MLukePreTrainedModel):
             inputs_embeds=inputs_embeds,
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
+            keep_padding_rows=keep_padding_rows or labels is not None or entity_labels is not None,
             return_dict=True,
         )
         logits = self.lm_head(outputs.last_hidden_state)
@@ -838,6 +890,7 @@ class MLukeForEntityClassification(MLukePreTrainedModel):
         labels: torch.Tensor | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
+        keep_padding_rows: bool = False,
         **kwargs,
     ) -> EntityClassificationOutput:
         r"""
@@ -857,6 +910,7 @@ class MLukeForEntityClassification(MLukePreTrainedModel):
             inputs_embeds,
             output_attentions,
             output_hidden_states,
+            keep_padding_rows or labels is not None,
         )
         logits = self.classifier(self.dropout(outputs.entity_last_hidden_state[:, 0]))
         loss = _entity_head_loss(logits, labels, index_label_dims=1) if labels is not None else None
@@ -895,6 +949,7 @@ class MLukeForEntityPairClassification(MLukePreTrainedModel):
         labels: torch.Tensor | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
+        keep_padding_rows: bool = False,
         **kwargs,
     ) -> EntityPairClassificationOutput:
         r"""
@@ -914,6 +969,7 @@ class MLukeForEntityPairClassification(MLukePreTrainedModel):
             inputs_embeds,
             output_attentions,
             output_hidden_states,
+            keep_padding_rows or labels is not None,
         )
         if outputs.entity_last_hidden_state.shape[1] < 2:
             raise ValueError(
@@ -960,6 +1016,7 @@ class MLukeForEntitySpanClassification(MLukePreTrainedModel):
         labels: torch.LongTensor | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
+        keep_padding_rows: bool = False,
         **kwargs,
     ) -> EntitySpanClassificationOutput:
         r"""
@@ -987,6 +1044,7 @@ class MLukeForEntitySpanClassification(MLukePreTrainedModel):
             inputs_embeds,
             output_attentions,
             output_hidden_states,
+            keep_padding_rows or labels is not None,
         )
         word_states = outputs.last_hidden_state
         if entity_start_positions.shape != outputs.entity_last_hidden_state.shape[:2]:
@@ -1029,6 +1087,7 @@ def _run_backbone_with_entities(
     inputs_embeds,
     output_attentions,
     output_hidden_states,
+    keep_padding_rows,
 ) -> MLukeModelOutput:
     """The backbone pass of the entity heads, which classify entity states and so need entity inputs."""
     if entity_ids is None:
@@ -1048,6 +1107,7 @@ def _run_backbone_with_entities(
         inputs_embeds=inputs_embeds,
         output_attentions=output_attentions,
         output_hidden_states=output_hidden_states,
+        keep_padding_rows=keep_padding_rows,
         return_dict=True,
     )
 
@@ -1082,6 +1142,7 @@ class MLukeForSequenceClassification(MLukePreTrainedModel):
         labels: torch.Tensor | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
+        keep_padding_rows: bool = False,
         **kwargs,
     ) -> MLukeSequenceClassifierOutput:
         r"""
@@ -1100,6 +1161,7 @@ class MLukeForSequenceClassification(MLukePreTrainedModel):
             inputs_embeds=inputs_embeds,
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
+            keep_padding_rows=keep_padding_rows or labels is not None,
             return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.pooler_output))
@@ -1161,6 +1223,7 @@ class MLukeForTokenClassification(MLukePreTrainedModel):
         labels: torch.Tensor | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
+        keep_padding_rows: bool = False,
         **kwargs,
     ) -> MLukeTokenClassifierOutput:
         r"""
@@ -1179,6 +1242,7 @@ class MLukeForTokenClassification(MLukePreTrainedModel):
             inputs_embeds=inputs_embeds,
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
+            keep_padding_rows=keep_padding_rows or labels is not None,
             return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.last_hidden_state))
@@ -1220,6 +1284,7 @@ class MLukeForQuestionAnswering(MLukePreTrainedModel):
         end_positions: torch.LongTensor | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
+        keep_padding_rows: bool = False,
         **kwargs,
     ) -> MLukeQuestionAnsweringModelOutput:
         r"""
@@ -1238,6 +1303,7 @@ class MLukeForQuestionAnswering(MLukePreTrainedModel):
             inputs_embeds=inputs_embeds,
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
+            keep_padding_rows=keep_padding_rows or start_positions is not None or end_positions is not None,
             return_dict=True,
         )
         logits = self.qa_outputs(outputs.last_hidden_state)
@@ -1297,6 +1363,7 @@ class MLukeForMultipleChoice(MLukePreTrainedModel):
         labels: torch.Tensor | None = None,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
+        keep_padding_rows: bool = False,
         **kwargs,
     ) -> MLukeMultipleChoiceModelOutput:
         r"""
@@ -1319,6 +1386,7 @@ class MLukeForMultipleChoice(MLukePreTrainedModel):
             inputs_embeds=_flatten_choices(inputs_embeds, 2),
             output_attentions=output_attentions,
             output_hidden_states=output_hidden_states,
+            keep_padding_rows=keep_padding_rows or labels is not None,
             return_dict=True,
         )
         logits = self.classifier(self.dropout(outputs.pooler_output)).view(-1, num_choices)

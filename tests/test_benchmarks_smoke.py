@@ -117,3 +117,18 @@ def test_collator_benchmark_compares_equal_batches():
     assert result["batch_size"] == 4
     assert _positive(result["int64_tensor"]) and _positive(result["torch.tensor"])
     assert result["ratio"] == pytest.approx(result["torch.tensor"] / result["int64_tensor"])
+
+
+def test_cpu_kernels_benchmark_reports_both_sides_and_equal_logits():
+    """Quick mode: each linear shape timed on both kernels, and the packed forward gives the padded one's logits."""
+    import bench_cpu_kernels
+
+    result = bench_cpu_kernels.main(["--quick", "--threads", "1"])
+    assert isinstance(result["onednn_fp32_chosen"], bool)
+    assert len(result["linear"]) == 3
+    for row in result["linear"]:
+        assert all(_positive(value) for value in row["gflops"].values()) and _positive(row["ratio"])
+    assert [row["dtype"] for row in result["packing"]] == ["float32", "bfloat16"]
+    for row in result["packing"]:
+        assert row["real_rows"] < row["padded_rows"]
+        assert row["max_logit_difference"] < (1e-5 if row["dtype"] == "float32" else 0.1)

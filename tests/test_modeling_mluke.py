@@ -87,8 +87,8 @@ def test_entity_aware_attention_equals_the_four_query_formula():
     with torch.no_grad():
         output, _ = attention(joint, None, word_length=5)
 
-        def heads(states):
-            return attention._heads(states)
+        def heads(states):  # (batch, length, hidden) -> (batch, heads, length, head_dim)
+            return states.view(*states.shape[:2], config.num_attention_heads, -1).transpose(1, 2)
 
         key, value = heads(attention.key(joint)), heads(attention.value(joint))
         scores_words = torch.cat(

@@ -1,0 +1,81 @@
+"""Which kernel runs the encoder's float32 linear layers on CPU.
+
+PyTorch sends float32 `nn.Linear` on CPU to MKL's sgemm. MKL takes its fast code paths on Intel CPUs only; on other
+x86 CPUs with AVX-512 (AMD Zen 4 and later) it runs a generic path, and oneDNN's float32 matrix product, which
+PyTorch ships too (it already runs every bfloat16 linear layer), is 1.3x to 1.6x faster there at the encoder's shapes
+(`benchmarks/bench_cpu_kernels.py`). `linear` runs a layer on oneDNN in exactly that case, and only for
+inference: no gradient recorded, a plain `nn.Linear` without hooks (a LoRA wrapper or a quantized layer runs as
+itself), float32 on CPU, eager PyTorch (not tracing, compiling or exporting). The arithmetic is float32 either way;
+results differ from MKL's in the last bits, as between any two BLAS libraries. Nothing is cached: the weights are
+read as they are on every call.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .precision import cpu_flags
+
+
+def cpu_vendor(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's vendor id (`GenuineIntel`, `AuthenticAMD`, ...), or "" when the system does not say."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    for line in text.splitlines():
+        if line.startswith("vendor_id"):
+            return line.partition(":")[2].strip()
+    return ""
+
+
+def onednn_fp32_preferred(vendor: str, flags: set[str]) -> bool:
+    """Whether float32 linear layers run faster on oneDNN than on MKL: x86 CPUs with AVX-512 not made by Intel."""
+    return bool(vendor) and vendor != "GenuineIntel" and "avx512f" in flags
+
+
+@functools.cache
+def _use_onednn_fp32() -> bool:
+    return (
+        torch.backends.mkldnn.is_available()
+        and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+        and onednn_fp32_preferred(cpu_vendor(), cpu_flags())
+    )
+
+
+def _plain_layer(layer: nn.Module) -> bool:
+    return (
+        type(layer) is nn.Linear
+        and not layer._forward_hooks
+        and not layer._forward_pre_hooks
+        and not getattr(nn.modules.module, "_global_forward_hooks", None)
+        and not getattr(nn.modules.module, "_global_forward_pre_hooks", None)
+    )
+
+
+def onednn_applies(layer: nn.Module, states: torch.Tensor) -> bool:
+    """Whether `linear(layer, states)` takes the oneDNN kernel (see the module docstring)."""
+    # Context first: under torch.compile the CPU checks below must not be traced.
+    return (
+        not torch.jit.is_tracing()
+        and not torch.compiler.is_compiling()
+        and not torch.onnx.is_in_onnx_export()
+        and not torch.is_grad_enabled()
+        and states.dtype == torch.float32
+        and states.device.type == "cpu"
+        and _plain_layer(layer)
+        and layer.weight.dtype == torch.float32
+        and layer.weight.device.type == "cpu"
+        and _use_onednn_fp32()
+    )
+
+
+def linear(layer: nn.Module, states: torch.Tensor) -> torch.Tensor:
+    """`layer(states)`, on oneDNN's float32 kernel where that is the faster one (see the module docstring)."""
+    if onednn_applies(layer, states):
+        return torch.ops.mkldnn._linear_pointwise(states, layer.weight, layer.bias, "none", [], "")
+    return layer(states)
