@@ -26,7 +26,7 @@ from transformers.utils import logging
 from transformers.utils.generic import can_return_tuple
 
 from .configuration_mluke import MLukeConfig
-from .linear_kernels import linear
+from .linear_kernels import is_exact_gelu, linear, linear_gelu
 from .modeling_outputs import (
     EntityClassificationOutput,
     EntityPairClassificationOutput,
@@ -39,7 +39,7 @@ from .modeling_outputs import (
     MLukeSequenceClassifierOutput,
     MLukeTokenClassifierOutput,
 )
-from .packing import PackedRows
+from .packing import PACKED_ATTENTION_IMPLEMENTATIONS, PackedRows
 
 logger = logging.get_logger(__name__)
 
@@ -219,36 +219,32 @@ class MLukeSelfAttention(nn.Module):
         hidden_states: torch.Tensor,
         key: torch.Tensor,
         value: torch.Tensor,
-        word_rows: int,
-        row_dim: int,
+        word_rows: tuple,
+        entity_rows: tuple,
         wide_values: bool,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Query and key 2d wide (see the class docstring), in the rows' layout `(..., heads, width)`.
 
-        Rows run along `row_dim`, words first: `(batch, length)` padded (`row_dim` 1) or `(rows,)` packed (`row_dim`
-        0, see `mluke_hf.packing`). Each piece is written once into its slot of a preallocated tensor (no chained
-        concatenations). With `wide_values`, values are zero-padded to 2d too: sdpa's fused CPU/GPU kernels need
-        equal widths, and the zero half of the output is cut off afterwards.
+        `word_rows` and `entity_rows` index the rows of each kind: slices of the padded `(batch, length)` layout, or
+        row indices of the packed `(rows,)` one (see `mluke_hf.packing`). Each piece is written once into its slot of
+        a preallocated tensor (no chained concatenations). With `wide_values`, values are zero-padded to 2d too:
+        sdpa's fused CPU/GPU kernels need equal widths, and the zero half of the output is cut off afterwards.
         """
         head_size = self.attention_head_size
-        sides = ((0, word_rows), (word_rows, hidden_states.shape[row_dim] - word_rows))
         # The projections' dtype, not the states': under autocast they differ (bf16 projections of fp32 states).
         query = key.new_empty(*key.shape[:-1], 2 * head_size)
         wide_key = key.new_empty(*key.shape[:-1], 2 * head_size)
         first, second = slice(None, head_size), slice(head_size, None)
-        for (start, size), (left, right), key_halves in zip(
-            sides,
-            ((self.query, self.w2e_query), (self.e2w_query, self.e2e_query)),
-            ((first, second), (second, first)),
+        for rows, (left, right), (key_slot, zero_slot) in (
+            (word_rows, (self.query, self.w2e_query), (first, second)),
+            (entity_rows, (self.e2w_query, self.e2e_query), (second, first)),
         ):
             # Writes index the full tensors (not views of them): the ONNX exporter keeps only those.
-            rows = (slice(None),) * row_dim + (slice(start, start + size),)
             # One contiguous copy of each side, shared by its two query projections.
             states = hidden_states[rows].contiguous()
             heads_shape = (*states.shape[:-1], self.num_attention_heads, head_size)
             query[(*rows, Ellipsis, first)] = linear(left, states).view(heads_shape)
             query[(*rows, Ellipsis, second)] = linear(right, states).view(heads_shape)
-            key_slot, zero_slot = key_halves
             wide_key[(*rows, Ellipsis, key_slot)] = key[rows]
             wide_key[(*rows, Ellipsis, zero_slot)] = 0
         if wide_values:
@@ -263,8 +259,8 @@ class MLukeSelfAttention(nn.Module):
         output_attentions: bool = False,
         packing: PackedRows | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """`hidden_states` are `(batch, length, hidden)`, or `(rows, hidden)` with `packing` (the attention itself
-        then runs on the padded layout rebuilt from the rows)."""
+        """`hidden_states` are `(batch, length, hidden)`, or `(rows, hidden)` with `packing` (attention then runs
+        per input on its own rows, without a mask)."""
         if output_attentions:
             # Only the eager path returns the probabilities that were asked for.
             attention_interface: Callable = eager_attention_forward
@@ -273,16 +269,15 @@ class MLukeSelfAttention(nn.Module):
                 self.config._attn_implementation, eager_attention_forward
             )
         if packing is None:
-            batch_size, length = hidden_states.shape[:2]
-            row_dim, word_rows = 1, word_length
+            word_rows, entity_rows = (slice(None), slice(None, word_length)), (slice(None), slice(word_length, None))
+            has_entities = hidden_states.shape[1] > word_length
         else:
-            batch_size, length = packing.batch_size, packing.length
-            row_dim, word_rows = 0, packing.word_rows
+            word_rows, entity_rows = (packing.word_index,), (packing.entity_index,)
+            has_entities = packing.entity_index.numel() > 0
         heads_shape = (*hidden_states.shape[:-1], self.num_attention_heads, self.attention_head_size)
         key = linear(self.key, hidden_states).view(heads_shape)
         value = linear(self.value, hidden_states).view(heads_shape)
-        entity_aware = self.config.use_entity_aware_attention and hidden_states.shape[row_dim] > word_rows
-        if entity_aware:
+        if self.config.use_entity_aware_attention and has_entities:
             # Pad values only where sdpa can then take a fused kernel: on CPU, attention dropout sends it to the math
             # path anyway, where padded values would only add work.
             wide_values = (
@@ -290,25 +285,28 @@ class MLukeSelfAttention(nn.Module):
                 and not output_attentions
                 and not (self.training and self.dropout_prob > 0 and hidden_states.device.type == "cpu")
             )
-            query, key, value = self._entity_aware_inputs(hidden_states, key, value, word_rows, row_dim, wide_values)
+            query, key, value = self._entity_aware_inputs(
+                hidden_states, key, value, word_rows, entity_rows, wide_values
+            )
         else:
             query = linear(self.query, hidden_states).view(heads_shape)
-        if packing is not None:
-            query, key, value = packing.unpack(query), packing.unpack(key), packing.unpack(value)
 
-        output, probabilities = attention_interface(
-            self,
-            query.transpose(1, 2),
-            key.transpose(1, 2),
-            value.transpose(1, 2),
-            attention_mask,
-            dropout=self.dropout_prob if self.training else 0.0,
-            scaling=self.scaling,
-        )
+        if packing is None:
+            output, probabilities = attention_interface(
+                self,
+                query.transpose(1, 2),
+                key.transpose(1, 2),
+                value.transpose(1, 2),
+                attention_mask,
+                dropout=self.dropout_prob if self.training else 0.0,
+                scaling=self.scaling,
+            )
+        else:
+            output = packing.attend(attention_interface, self, query, key, value, self.scaling)
+            probabilities = None
         if output.shape[-1] != self.attention_head_size:
             output = output[..., : self.attention_head_size]
-        output = output.reshape(batch_size, length, -1)
-        return (output if packing is None else packing.pack(output)), probabilities
+        return output.reshape(*hidden_states.shape[:-1], -1), probabilities
 
 
 class MLukeSelfOutput(nn.Module):
@@ -351,6 +349,9 @@ class MLukeIntermediate(nn.Module):
         )
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        # The released checkpoints' activation: its exact (erf) form can run inside the matrix product.
+        if is_exact_gelu(self.intermediate_act_fn):
+            return linear_gelu(self.dense, hidden_states)
         return self.intermediate_act_fn(linear(self.dense, hidden_states))
 
 
@@ -729,7 +730,9 @@ class MLukeModel(MLukePreTrainedModel):
             allow_is_bidirectional_skip=joint_mask is None or joint_mask.device.type == "cpu",
         )
         # Per-layer outputs are returned in the padded layout, so they keep the padded computation.
-        packed = not (keep_padding_rows or output_attentions or output_hidden_states)
+        packed = not (keep_padding_rows or output_attentions or output_hidden_states) and (
+            config._attn_implementation in PACKED_ATTENTION_IMPLEMENTATIONS
+        )
         packing = PackedRows.of_mask(joint_mask, word_length) if packed else None
         encoder_outputs = self.encoder(
             joint_embeddings,

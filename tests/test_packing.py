@@ -14,6 +14,7 @@ import pytest
 import torch
 from test_modeling_parity import ATOL, HEADS, head_inputs, model_pair
 from torch import nn
+from transformers.activations import ACT2FN
 
 import mluke_hf
 from mluke_hf import linear_kernels
@@ -168,8 +169,11 @@ def test_packed_rows_round_trip():
     assert PackedRows.of_mask(mask, word_length=3) is None  # gradients on: no packing
     with torch.no_grad():
         packing = PackedRows.of_mask(mask, word_length=3)
-    assert packing.word_rows == 3  # words 2 + 1, then entities 1 + 2
-    assert packing.index.tolist() == [0, 1, 5, 3, 8, 9]
+    # Input by input, each input's words then its entities: input 0 has words 0, 1 and entity 3; input 1 word 5 and
+    # entities 8, 9 (flattened positions of the padded layout, length 5, 3 word positions).
+    assert packing.index.tolist() == [0, 1, 3, 5, 8, 9]
+    assert packing.word_index.tolist() == [0, 1, 3] and packing.entity_index.tolist() == [2, 4, 5]
+    assert packing.spans == ((0, 3), (3, 3)) and packing.word_rows == 3
     states = torch.arange(2 * 5 * 2, dtype=torch.float32).view(2, 5, 2)
     rows = packing.pack(states)
     assert rows.shape == (6, 2)
@@ -290,3 +294,69 @@ def test_span_head_on_onednn_equals_intree(entity_aware, onednn_on):
     with torch.no_grad():
         ours, theirs = plugin(**inputs), intree(**inputs)
     assert_equal_on_real_rows("entity_span", ours, theirs, inputs)
+
+
+@pytest.mark.parametrize(
+    "activation,exact",
+    [
+        (ACT2FN["gelu"], True),
+        (nn.GELU(), True),
+        (nn.functional.gelu, True),
+        (nn.GELU(approximate="tanh"), False),
+        (ACT2FN["gelu_new"], False),
+        (ACT2FN["relu"], False),
+    ],
+    ids=["ACT2FN-gelu", "nn.GELU", "F.gelu", "tanh", "gelu_new", "relu"],
+)
+def test_is_exact_gelu(activation, exact):
+    assert linear_kernels.is_exact_gelu(activation) is exact
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_linear_gelu_fused_equals_unfused(dtype, onednn_on):
+    if dtype == torch.bfloat16 and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        pytest.skip("this CPU has no bfloat16 support in oneDNN")  # the unfused path is then the only one
+    torch.manual_seed(0)
+    layer = nn.Linear(64, 256).to(dtype)
+    states = torch.randn(40, 64, dtype=dtype)
+    with torch.no_grad():
+        assert linear_kernels.fused_gelu_applies(layer, states)
+        fused = linear_kernels.linear_gelu(layer, states)
+        reference = nn.functional.gelu(
+            nn.functional.linear(states.double(), layer.weight.double(), layer.bias.double())
+        )
+    tolerance = 1e-5 if dtype == torch.float32 else 3e-2
+    torch.testing.assert_close(fused.double(), reference, atol=tolerance, rtol=tolerance)
+    with torch.enable_grad():
+        assert not linear_kernels.fused_gelu_applies(layer, states)
+
+
+def test_other_activations_are_not_fused(onednn_on, monkeypatch):
+    """A checkpoint with another activation (e.g. gelu_new) runs it as configured, never the fused exact GELU."""
+    model = randomize_parameters(mluke_hf.MLukeForEntitySpanClassification(tiny_config(hidden_act="gelu_new"))).eval()
+    calls = []
+    fused = linear_kernels.linear_gelu
+
+    def spy(*args):
+        calls.append(args)
+        return fused(*args)
+
+    monkeypatch.setattr(mluke_hf.modeling_mluke, "linear_gelu", spy)
+    with torch.no_grad():
+        model(**inputs_without_labels("entity_span"))
+        assert not calls
+        exact = randomize_parameters(mluke_hf.MLukeForEntitySpanClassification(tiny_config())).eval()
+        exact(**inputs_without_labels("entity_span"))
+    assert len(calls) == tiny_config().num_hidden_layers  # the spy sees the exact GELU's calls
+
+
+def test_bf16_packed_forward_stays_close_to_fp32():
+    """bf16 weights through packing, the fused GELU and sdpa per input: logits within bf16 rounding of fp32."""
+    model = randomize_parameters(mluke_hf.MLukeForEntitySpanClassification(tiny_config())).eval()
+    inputs = inputs_without_labels("entity_span")
+    with torch.no_grad():
+        full = model(**inputs).logits
+        half = model.to(torch.bfloat16)(**inputs).logits
+    rows = inputs["entity_attention_mask"].bool()
+    assert half.dtype == torch.bfloat16
+    torch.testing.assert_close(half[rows].float(), full[rows], atol=0.05, rtol=0.05)
