@@ -27,6 +27,8 @@ import bench_model
 import bench_ner_pipeline
 from _common import BASE_WIDTH, MEMORY_TARGETS, TIME_TARGETS, memory_supported, set_threads, shape_label
 
+from mluke_hf import demo
+
 NER_TARGETS = {"pipeline fp32": 3.0, "pipeline bf16": 6.0}
 # Largest held-out F1 difference between bf16 and fp32 allowed, as a "ratio" target: 1 - difference >= 0.99.
 F1_TOLERANCE = 0.01
@@ -101,7 +103,9 @@ def main(argv=None) -> int:
         )["ratios"]
     f1_difference = None
     if not args.skip_accuracy:
-        accuracy_args = ["--model", str(args.demo_model), "--max-mention-length", "4"] if args.demo_model else []
+        # The demo's own recipe: candidate spans of up to demo.MAX_MENTION_LENGTH units.
+        mention = ["--max-mention-length", str(demo.MAX_MENTION_LENGTH)]
+        accuracy_args = ["--model", str(args.demo_model), *mention] if args.demo_model else []
         f1_difference = bench_bf16_accuracy.main(accuracy_args)["f1_difference_bf16"]
 
     failures = 0

@@ -132,3 +132,21 @@ def test_cpu_kernels_benchmark_reports_both_sides_and_equal_logits():
     for row in result["packing"]:
         assert row["real_rows"] < row["padded_rows"]
         assert row["max_logit_difference"] < (1e-5 if row["dtype"] == "float32" else 0.1)
+
+
+def test_bf16_accuracy_benchmark_runs_on_a_tiny_checkpoint(tmp_path):
+    """The script's three readings (fp32 and bf16 pipelines, the training recipe) run and are compared; its F1
+    figures are only meaningful on a trained model (the demo), so only their range is checked here."""
+    import bench_bf16_accuracy
+    from _common import TINY_WIDTH
+
+    folder = bench_ner_pipeline.build_folder(tmp_path / "ner", TINY_WIDTH)
+    lines = bench_bf16_accuracy.HELDOUT.read_text(encoding="utf-8").splitlines()
+    data = tmp_path / "heldout.jsonl"
+    data.write_text("\n".join(lines[:3] + lines[-3:]) + "\n", encoding="utf-8")  # Latin and Arabic/Korean lines
+    result = bench_bf16_accuracy.evaluate(folder, data, max_mention_length=4, batch_size=4)
+    assert result["sentences"] == 6
+    assert set(result["f1"]) == {"fp32", "bf16", "reference recipe"}
+    assert all(0.0 <= value <= 1.0 for value in result["f1"].values())
+    # The pipeline in fp32 and the training recipe decode the same logits of the same candidates.
+    assert result["same_entities_fp32_vs_reference"] == 6
