@@ -251,6 +251,20 @@ class MLukeSelfAttention(nn.Module):
             value = nn.functional.pad(value, (0, head_size))
         return query, wide_key, value
 
+    def _attention_interface(self, output_attentions: bool, projections: torch.Tensor) -> Callable:
+        """The configured attention function, except where eager attention is needed or computes the same faster.
+
+        Only eager attention returns probabilities. On CPU, sdpa has no fused kernel with attention dropout (its math
+        path computes what eager does, slower: 2-5x under bf16 autocast), and its flash kernel runs bf16/fp16 slower
+        than eager attention's matrix products on oneDNN (`docs/benchmarks.md`).
+        """
+        if output_attentions:
+            return eager_attention_forward
+        if self.config._attn_implementation == "sdpa" and projections.device.type == "cpu":
+            if (self.training and self.dropout_prob > 0) or projections.dtype in (torch.bfloat16, torch.float16):
+                return eager_attention_forward
+        return ALL_ATTENTION_FUNCTIONS.get_interface(self.config._attn_implementation, eager_attention_forward)
+
     def forward(
         self,
         hidden_states: torch.Tensor,
@@ -261,13 +275,6 @@ class MLukeSelfAttention(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """`hidden_states` are `(batch, length, hidden)`, or `(rows, hidden)` with `packing` (attention then runs
         per input on its own rows, without a mask)."""
-        if output_attentions:
-            # Only the eager path returns the probabilities that were asked for.
-            attention_interface: Callable = eager_attention_forward
-        else:
-            attention_interface = ALL_ATTENTION_FUNCTIONS.get_interface(
-                self.config._attn_implementation, eager_attention_forward
-            )
         if packing is None:
             word_rows, entity_rows = (slice(None), slice(None, word_length)), (slice(None), slice(word_length, None))
             has_entities = hidden_states.shape[1] > word_length
@@ -277,13 +284,11 @@ class MLukeSelfAttention(nn.Module):
         heads_shape = (*hidden_states.shape[:-1], self.num_attention_heads, self.attention_head_size)
         key = linear(self.key, hidden_states).view(heads_shape)
         value = linear(self.value, hidden_states).view(heads_shape)
+        attention_interface = self._attention_interface(output_attentions, key)
         if self.config.use_entity_aware_attention and has_entities:
-            # Pad values only where sdpa can then take a fused kernel: on CPU, attention dropout sends it to the math
-            # path anyway, where padded values would only add work.
-            wide_values = (
+            # Pad values only where sdpa can then take a fused kernel (eager attention would only do more work).
+            wide_values = attention_interface is not eager_attention_forward and (
                 self.config._attn_implementation == "sdpa"
-                and not output_attentions
-                and not (self.training and self.dropout_prob > 0 and hidden_states.device.type == "cpu")
             )
             query, key, value = self._entity_aware_inputs(
                 hidden_states, key, value, word_rows, entity_rows, wide_values
