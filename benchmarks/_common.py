@@ -125,6 +125,14 @@ def training_step(model: torch.nn.Module, batch: Mapping) -> Callable[[], None]:
     return step
 
 
+def run_and_save(run: Callable, args) -> dict:
+    """A benchmark script's `main`: `run(args)`, its result also written to `args.json` when given."""
+    result = run(args)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    return result
+
+
 def interleaved_medians(steps: Mapping[str, Callable[[], None]], rounds: int, warmup: int = 2) -> dict[str, float]:
     """Median seconds per call of each step, run in turn (A B A B ...) so load changes hit every step alike."""
     for _ in range(warmup):

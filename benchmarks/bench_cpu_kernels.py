@@ -10,17 +10,14 @@
    NER-like padded batch (8 inputs of 20 to 60 word tokens and 30 to 128 span entities, sorted as the pipeline sorts
    them), default (packed) against `keep_padding_rows=True` (the padded computation), fp32 and bf16.
 
-Medians over `--rounds` rounds, sides alternating within each round; the load average is printed before and after.
+Medians over `--rounds` rounds, sides alternating within each round (`_common.interleaved_medians`); the load average is printed before and after.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -28,19 +25,25 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BASE_WIDTH, TINY_WIDTH, set_threads
+from _common import BASE_WIDTH, TINY_WIDTH, interleaved_medians, run_and_save, set_threads
 
 import mluke_hf
 from mluke_hf import linear_kernels
 from mluke_hf.precision import cpu_flags
 
 
-def _median_time(function, repeats: int) -> float:
-    function()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        function()
-    return (time.perf_counter() - start) / repeats
+def _repeated(function, repeats: int):
+    def step() -> None:
+        for _ in range(repeats):
+            function()
+
+    return step
+
+
+def _medians(sides: dict, rounds: int, repeats: int) -> dict[str, float]:
+    """Median seconds per call of each side, interleaved (`_common.interleaved_medians`)."""
+    steps = {name: _repeated(function, repeats) for name, function in sides.items()}
+    return {name: value / repeats for name, value in interleaved_medians(steps, rounds, warmup=1).items()}
 
 
 def linear_rows(widths: list[int], row_counts: list[int], rounds: int, repeats: int) -> list[dict]:
@@ -56,14 +59,9 @@ def linear_rows(widths: list[int], row_counts: list[int], rounds: int, repeats: 
                         states, layer.weight, layer.bias, "none", [], ""
                     ),
                 }
-                times = {name: [] for name in sides}
                 with torch.inference_mode():
-                    for round_index in range(rounds):
-                        names = list(sides) if round_index % 2 == 0 else list(reversed(sides))
-                        for name in names:
-                            times[name].append(_median_time(sides[name], repeats))
+                    medians = _medians(sides, rounds, repeats)
                 flops = 2 * count * in_features * out_features
-                medians = {name: statistics.median(values) for name, values in times.items()}
                 row = {
                     "shape": f"{count}x{in_features} @ {in_features}x{out_features}",
                     "gflops": {name: flops / value / 1e9 for name, value in medians.items()},
@@ -124,16 +122,11 @@ def packing_rows(width: dict, rounds: int, repeats: int) -> list[dict]:
             "padded": lambda: model(**batch, keep_padding_rows=True),
             "packed": lambda: model(**batch),
         }
-        times = {name: [] for name in sides}
         with torch.inference_mode():
             packed_logits, padded_logits = sides["packed"]().logits, sides["padded"]().logits
-            for round_index in range(rounds):
-                names = list(sides) if round_index % 2 == 0 else list(reversed(sides))
-                for name in names:
-                    times[name].append(_median_time(sides[name], repeats))
+            medians = _medians(sides, rounds, repeats)
         mask = batch["entity_attention_mask"].bool()
         difference = (packed_logits[mask].float() - padded_logits[mask].float()).abs().max().item()
-        medians = {name: statistics.median(values) for name, values in times.items()}
         row = {
             "dtype": str(dtype).removeprefix("torch."),
             "real_rows": real,
@@ -189,10 +182,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    result = run(args)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1))
-    return result
+    return run_and_save(run, args)
 
 
 if __name__ == "__main__":

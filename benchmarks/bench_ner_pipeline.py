@@ -40,7 +40,7 @@ import transformers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BASE_WIDTH, TINY_WIDTH, set_threads
+from _common import BASE_WIDTH, TINY_WIDTH, run_and_save, set_threads
 
 from mluke_hf import precision  # also registers the mLUKE pipelines
 from mluke_hf.building import build_tiny_checkpoint
@@ -268,10 +268,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    result = run(args)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1))
-    return result
+    return run_and_save(run, args)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 from pathlib import Path
@@ -29,7 +28,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BASE_WIDTH, TINY_WIDTH, interleaved_medians, make_batch, model_pair, set_threads
+from _common import BASE_WIDTH, TINY_WIDTH, interleaved_medians, make_batch, model_pair, run_and_save, set_threads
 
 from mluke_hf import precision
 
@@ -147,10 +146,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     args.modes = [mode for mode in args.modes.split(",") if mode]
-    result = run(args)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1))
-    return result
+    return run_and_save(run, args)
 
 
 if __name__ == "__main__":
