@@ -125,6 +125,13 @@ def training_step(model: torch.nn.Module, batch: Mapping) -> Callable[[], None]:
     return step
 
 
+def add_run_options(parser, quick: str) -> None:
+    """The options every benchmark script takes: `--threads`, `--quick` (what it shrinks to: `quick`), `--json`."""
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help=f"{quick}: a smoke test")
+    parser.add_argument("--json", type=Path, help="write the result here")
+
+
 def run_and_save(run: Callable, args) -> dict:
     """A benchmark script's `main`: `run(args)`, its result also written to `args.json` when given."""
     result = run(args)

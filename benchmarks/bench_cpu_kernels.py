@@ -25,7 +25,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BASE_WIDTH, TINY_WIDTH, interleaved_medians, run_and_save, set_threads
+from _common import BASE_WIDTH, TINY_WIDTH, add_run_options, interleaved_medians, run_and_save, set_threads
 
 import mluke_hf
 from mluke_hf import linear_kernels
@@ -174,9 +174,7 @@ def run(args: argparse.Namespace) -> dict:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, one round: a smoke test")
-    parser.add_argument("--json", type=Path, help="write the result here")
+    add_run_options(parser, quick="tiny sizes, one round")
     return parser.parse_args(argv)
 
 

@@ -40,7 +40,7 @@ import transformers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BASE_WIDTH, TINY_WIDTH, run_and_save, set_threads
+from _common import BASE_WIDTH, TINY_WIDTH, add_run_options, run_and_save, set_threads
 
 from mluke_hf import precision  # also registers the mLUKE pipelines
 from mluke_hf.building import build_tiny_checkpoint
@@ -259,10 +259,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="comma-separated pipeline dtypes, each timed against the fp32 loop (default fp32,bf16)",
     )
     parser.add_argument("--batch-size", type=int, default=8, help="the pipeline's batch_size")
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="torch device of both sides (default cpu)")
-    parser.add_argument("--quick", action="store_true", help="tiny model, 8 sentences, one round: a smoke test")
-    parser.add_argument("--json", type=Path, help="write the result here")
+    add_run_options(parser, quick="tiny model, 8 sentences, one round")
     return parser.parse_args(argv)
 
 

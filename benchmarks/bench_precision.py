@@ -28,7 +28,16 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BASE_WIDTH, TINY_WIDTH, interleaved_medians, make_batch, model_pair, run_and_save, set_threads
+from _common import (
+    BASE_WIDTH,
+    TINY_WIDTH,
+    add_run_options,
+    interleaved_medians,
+    make_batch,
+    model_pair,
+    run_and_save,
+    set_threads,
+)
 
 from mluke_hf import precision
 
@@ -137,9 +146,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--plain-attention", action="store_true", help="entity-aware attention off")
     parser.add_argument("--modes", default="inference,training", help="comma-separated: inference, training")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--quick", action="store_true", help="tiny config and shape, one round: a smoke test")
-    parser.add_argument("--json", type=Path, help="write the result here")
+    add_run_options(parser, quick="tiny config and shape, one round")
     return parser.parse_args(argv)
 
 
