@@ -8,7 +8,7 @@ the feed-forward layer's GELU inside oneDNN's matrix product (a fused post-op: n
 activations), in float32 where oneDNN is chosen and in bfloat16 on every CPU.
 
 Only for inference: no gradient recorded, a plain `nn.Linear` without hooks (a LoRA wrapper or a quantized layer runs
-as itself), on CPU, eager PyTorch (not tracing, compiling or exporting). The arithmetic is that of the dtype either
+as itself), on CPU outside `torch.autocast`, eager PyTorch (not tracing, compiling or exporting). The arithmetic is that of the dtype either
 way; results differ from PyTorch's kernels in the last bits, as between any two BLAS libraries. Nothing is cached:
 the weights are read as they are on every call.
 """
@@ -69,6 +69,8 @@ def _eager_inference_on_cpu(layer: nn.Module, states: torch.Tensor) -> bool:
         and not torch.onnx.is_in_onnx_export()
         and not torch.is_grad_enabled()
         and states.device.type == "cpu"
+        # Under autocast nn.Linear runs in the autocast dtype; a direct oneDNN call would not.
+        and not torch.is_autocast_enabled("cpu")
         and _plain_layer(layer)
         and layer.weight.device.type == "cpu"
         and layer.weight.dtype == states.dtype

@@ -254,6 +254,15 @@ def test_linear_on_onednn_equals_nn_linear(onednn_on):
     torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=1e-5)
 
 
+def test_linear_under_autocast_runs_in_the_autocast_dtype(onednn_on):
+    layer, states = nn.Linear(16, 8), torch.randn(4, 16)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not linear_kernels.onednn_applies(layer, states)
+        assert not linear_kernels.fused_gelu_applies(layer, states)
+        assert linear_kernels.linear(layer, states).dtype == torch.bfloat16
+        assert linear_kernels.linear_gelu(layer, states).dtype == torch.bfloat16
+
+
 @pytest.mark.parametrize("case", ["gradients", "forward hook", "bfloat16", "subclass", "meta"])
 def test_linear_keeps_pytorch_where_onednn_does_not_apply(case, onednn_on):
     layer, states = nn.Linear(8, 4), torch.randn(2, 8)
