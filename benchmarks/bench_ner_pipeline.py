@@ -3,6 +3,7 @@ in-tree LUKE, CPU.
 
     .venv/bin/python benchmarks/bench_ner_pipeline.py            # 100 demo sentences, 3 rounds, fp32 and bf16
     .venv/bin/python benchmarks/bench_ner_pipeline.py --threads 1 --sentences 30 --rounds 2
+    .venv/bin/python benchmarks/bench_ner_pipeline.py --layers 12 --rounds 2   # mluke-base's depth
     .venv/bin/python benchmarks/bench_ner_pipeline.py --quick    # tiny model, 8 sentences, 1 round (smoke test)
 
 One hub-layout checkpoint (released mluke-large-lite-finetuned-conll-2003 layout: `model_type: "luke"`,
@@ -160,6 +161,8 @@ def interleaved_times(sides: dict, slices: list[list[str]], rounds: int) -> tupl
 def run(args: argparse.Namespace) -> dict:
     set_threads(args.threads)
     width = TINY_WIDTH if args.quick else BASE_WIDTH
+    if args.layers is not None:
+        width = {**width, "num_hidden_layers": args.layers}
     sentences = load_sentences(8 if args.quick else args.sentences)
     rounds = 1 if args.quick else args.rounds
     dtypes = [precision.DTYPES[name] for name in args.dtypes]
@@ -259,6 +262,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="comma-separated pipeline dtypes, each timed against the fp32 loop (default fp32,bf16)",
     )
     parser.add_argument("--batch-size", type=int, default=8, help="the pipeline's batch_size")
+    parser.add_argument("--layers", type=int, help="encoder layers (default 4; 12 is mluke-base's depth)")
     parser.add_argument("--device", default="cpu", help="torch device of both sides (default cpu)")
     add_run_options(parser, quick="tiny model, 8 sentences, one round")
     return parser.parse_args(argv)
