@@ -29,7 +29,7 @@ from _common import BASE_WIDTH, TINY_WIDTH, add_run_options, interleaved_medians
 
 import mluke_hf
 from mluke_hf import linear_kernels
-from mluke_hf.precision import cpu_flags
+from mluke_hf.precision import cpu_flags, cpu_vendor
 
 
 def _repeated(function, repeats: int):
@@ -149,9 +149,9 @@ def run(args: argparse.Namespace) -> dict:
     load_before = [round(value, 2) for value in os.getloadavg()]
     flags = cpu_flags()
     result = {
-        "cpu_vendor": linear_kernels.cpu_vendor(),
+        "cpu_vendor": cpu_vendor(),
         "cpu_flags": sorted(flag for flag in flags if flag.startswith(("avx512", "amx")) or flag == "avx2"),
-        "onednn_fp32_chosen": linear_kernels.onednn_fp32_preferred(linear_kernels.cpu_vendor(), flags),
+        "onednn_fp32_chosen": linear_kernels.onednn_fp32_preferred(cpu_vendor(), flags),
         "threads": args.threads,
         "load_average_before": load_before,
     }

@@ -16,25 +16,12 @@ the weights are read as they are on every call.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import torch
 from torch import nn
 from transformers.activations import GELUActivation
 
-from .precision import cpu_flags
-
-
-def cpu_vendor(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
-    """The CPU's vendor id (`GenuineIntel`, `AuthenticAMD`, ...), or "" when the system does not say."""
-    try:
-        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    for line in text.splitlines():
-        if line.startswith("vendor_id"):
-            return line.partition(":")[2].strip()
-    return ""
+from .precision import cpu_flags, cpu_vendor
 
 
 def onednn_fp32_preferred(vendor: str, flags: set[str]) -> bool:
@@ -42,13 +29,18 @@ def onednn_fp32_preferred(vendor: str, flags: set[str]) -> bool:
     return bool(vendor) and vendor != "GenuineIntel" and "avx512f" in flags
 
 
+def _onednn_linear_available() -> bool:
+    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+
+
 @functools.cache
 def _use_onednn_fp32() -> bool:
-    return (
-        torch.backends.mkldnn.is_available()
-        and hasattr(torch.ops.mkldnn, "_linear_pointwise")
-        and onednn_fp32_preferred(cpu_vendor(), cpu_flags())
-    )
+    return _onednn_linear_available() and onednn_fp32_preferred(cpu_vendor(), cpu_flags())
+
+
+@functools.cache
+def _onednn_bf16() -> bool:
+    return _onednn_linear_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
 def _plain_layer(layer: nn.Module) -> bool:
@@ -89,15 +81,6 @@ def fused_gelu_applies(layer: nn.Module, states: torch.Tensor) -> bool:
     if states.dtype == torch.float32:
         return _use_onednn_fp32()
     return states.dtype == torch.bfloat16 and _onednn_bf16()
-
-
-@functools.cache
-def _onednn_bf16() -> bool:
-    return (
-        torch.backends.mkldnn.is_available()
-        and hasattr(torch.ops.mkldnn, "_linear_pointwise")
-        and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    )
 
 
 def is_exact_gelu(activation) -> bool:

@@ -18,16 +18,27 @@ DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 CPU_BF16_FLAGS = ("amx_bf16", "avx512_bf16")
 
 
-def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
-    """The CPU's feature flags (empty when the system does not list them, e.g. off Linux)."""
+def cpu_field(name: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The first `name : value` line of the CPU description (Linux /proc/cpuinfo), or "" when there is none."""
     try:
         text = cpuinfo.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return set()
+        return ""
     for line in text.splitlines():
-        if line.startswith("flags"):
-            return set(line.partition(":")[2].split())
-    return set()
+        key, separator, value = line.partition(":")
+        if separator and key.strip() == name:
+            return value.strip()
+    return ""
+
+
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
+    """The CPU's feature flags (empty when the system does not list them, e.g. off Linux)."""
+    return set(cpu_field("flags", cpuinfo).split())
+
+
+def cpu_vendor(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's vendor id (`GenuineIntel`, `AuthenticAMD`, ...), or "" when the system does not say."""
+    return cpu_field("vendor_id", cpuinfo)
 
 
 def fast_bf16(device: str | torch.device, flags: set[str] | None = None) -> bool:

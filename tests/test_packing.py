@@ -17,7 +17,7 @@ from torch import nn
 from transformers.activations import ACT2FN
 
 import mluke_hf
-from mluke_hf import linear_kernels
+from mluke_hf import linear_kernels, precision
 from mluke_hf.packing import PackedRows
 
 from fixtures_model import randomize_parameters, tiny_config, word_entity_batch
@@ -231,8 +231,8 @@ def test_onednn_fp32_preferred_by_vendor_and_flags(vendor, flags, preferred):
 def test_cpu_vendor_reads_cpuinfo(tmp_path):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu avx512f\n")
-    assert linear_kernels.cpu_vendor(cpuinfo) == "AuthenticAMD"
-    assert linear_kernels.cpu_vendor(tmp_path / "missing") == ""
+    assert precision.cpu_vendor(cpuinfo) == "AuthenticAMD"
+    assert precision.cpu_vendor(tmp_path / "missing") == ""
 
 
 @pytest.fixture
