@@ -428,7 +428,10 @@ class MLukeEncoder(nn.Module):
         if packing is not None:
             if output_attentions or output_hidden_states:
                 raise ValueError("packed rows give the last states only; pass packing=None for per-layer outputs")
-            hidden_states = packing.unpack(self._run_packed(packing.pack(hidden_states), attention_mask, packing))
+            rows = packing.pack(hidden_states)
+            for layer in self.layer:
+                rows, _ = layer(rows, None, word_length, False, packing)
+            hidden_states = packing.unpack(rows)
         else:
             if output_hidden_states:
                 words, entities, hidden_states = self._split_states(hidden_states, word_length, rejoin=True)
@@ -455,13 +458,6 @@ class MLukeEncoder(nn.Module):
             entity_last_hidden_state=last_entities,
             entity_hidden_states=all_entities if output_hidden_states and has_entities else None,
         )
-
-    def _run_packed(
-        self, rows: torch.Tensor, attention_mask: torch.Tensor | None, packing: PackedRows
-    ) -> torch.Tensor:
-        for layer in self.layer:
-            rows, _ = layer(rows, attention_mask, packing.word_rows, False, packing)
-        return rows
 
     @staticmethod
     def _split_states(
@@ -727,18 +723,21 @@ class MLukeModel(MLukePreTrainedModel):
             joint_embeddings = torch.cat([word_embeddings, entity_embeddings], dim=1)
             joint_mask = self._joint_attention_mask(attention_mask, entity_attention_mask, word_embeddings, entity_ids)
 
-        mask = create_bidirectional_mask(
-            config=self.config,
-            inputs_embeds=joint_embeddings,
-            attention_mask=joint_mask,
-            # Dropping an all-ones mask means reading it: a host sync when it lives on an accelerator.
-            allow_is_bidirectional_skip=joint_mask is None or joint_mask.device.type == "cpu",
-        )
         # Per-layer outputs are returned in the padded layout, so they keep the padded computation.
         packed = not (keep_padding_rows or output_attentions or output_hidden_states) and (
             config._attn_implementation in PACKED_ATTENTION_IMPLEMENTATIONS
         )
         packing = PackedRows.of_mask(joint_mask, word_length) if packed else None
+        # Packed rows attend per input with no mask, so the padded layout's mask is only built without them.
+        mask = None
+        if packing is None:
+            mask = create_bidirectional_mask(
+                config=self.config,
+                inputs_embeds=joint_embeddings,
+                attention_mask=joint_mask,
+                # Dropping an all-ones mask means reading it: a host sync when it lives on an accelerator.
+                allow_is_bidirectional_skip=joint_mask is None or joint_mask.device.type == "cpu",
+            )
         encoder_outputs = self.encoder(
             joint_embeddings,
             mask,

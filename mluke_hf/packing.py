@@ -68,10 +68,6 @@ class PackedRows:
             length=length,
         )
 
-    @property
-    def word_rows(self) -> int:
-        return self.word_index.numel()
-
     def pack(self, padded: torch.Tensor) -> torch.Tensor:
         """`(batch, length, ...)` -> `(rows, ...)`."""
         return padded.reshape(self.batch_size * self.length, *padded.shape[2:]).index_select(0, self.index)

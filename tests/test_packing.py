@@ -173,7 +173,7 @@ def test_packed_rows_round_trip():
     # entities 8, 9 (flattened positions of the padded layout, length 5, 3 word positions).
     assert packing.index.tolist() == [0, 1, 3, 5, 8, 9]
     assert packing.word_index.tolist() == [0, 1, 3] and packing.entity_index.tolist() == [2, 4, 5]
-    assert packing.spans == ((0, 3), (3, 3)) and packing.word_rows == 3
+    assert packing.spans == ((0, 3), (3, 3))
     states = torch.arange(2 * 5 * 2, dtype=torch.float32).view(2, 5, 2)
     rows = packing.pack(states)
     assert rows.shape == (6, 2)
