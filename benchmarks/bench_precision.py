@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_precision.py                 # CPU, B=4 L=256 E=32 entity-aware, 4 base layers
     .venv/bin/python benchmarks/bench_precision.py --quick         # tiny config, one round (smoke test)
+    .venv/bin/python benchmarks/bench_precision.py --modes training --attention-dropout 0   # what attention dropout costs
     .venv/bin/python benchmarks/bench_precision.py --device cuda --batch-size 8 --words 512 --entities 128
 
 Both models hold the same weights (`_common.model_pair`: plugin with sdpa attention, in-tree with eager). Steps run
@@ -91,6 +92,8 @@ def run(args: argparse.Namespace) -> dict:
     width = TINY_WIDTH if args.quick else BASE_WIDTH
     sizes = (2, 16, 4) if args.quick else (args.batch_size, args.words, args.entities)
     rounds = 1 if args.quick else args.rounds
+    if args.attention_dropout is not None:
+        width = {**width, "attention_probs_dropout_prob": args.attention_dropout}
     plugin, intree = model_pair(width, entity_aware=not args.plain_attention)
     plugin, intree = plugin.to(device), intree.to(device)
     batch = {key: value.to(device) for key, value in make_batch(*sizes, width).items()}
@@ -102,6 +105,7 @@ def run(args: argparse.Namespace) -> dict:
         "width": {key: width[key] for key in ("hidden_size", "num_hidden_layers", "intermediate_size")},
         "threads": args.threads,
         "rounds": rounds,
+        "attention_dropout": plugin.config.attention_probs_dropout_prob,
     }
     if "inference" in args.modes:
         steps = {
@@ -144,6 +148,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--words", type=int, default=256)
     parser.add_argument("--entities", type=int, default=32)
     parser.add_argument("--plain-attention", action="store_true", help="entity-aware attention off")
+    parser.add_argument(
+        "--attention-dropout",
+        type=float,
+        help="attention_probs_dropout_prob of both models (default: the config default, 0.1 as in every released one)",
+    )
     parser.add_argument("--modes", default="inference,training", help="comma-separated: inference, training")
     parser.add_argument("--rounds", type=int, default=5)
     add_run_options(parser, quick="tiny config and shape, one round")

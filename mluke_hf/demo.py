@@ -47,7 +47,10 @@ DEMO_MODEL_SIZES = {
     "type_vocab_size": 1,
     "layer_norm_eps": 1e-5,
     "hidden_dropout_prob": 0.1,
-    "attention_probs_dropout_prob": 0.1,
+    # No dropout on attention probabilities: on CPU, drawing its mask (torch's Bernoulli sampling, ~7 ns an element,
+    # over batch x heads x length^2 elements) took a third of this tiny model's training step, and without it sdpa's
+    # fused kernel serves training too. Measured: 224 s -> 132 s for the whole demo, held-out F1 0.873 -> 0.870.
+    "attention_probs_dropout_prob": 0.0,
     "use_entity_aware_attention": True,
 }
 # BPE keeps whole words of the demo's templates as pieces in every script (a unigram model of this size cuts Thai,

@@ -60,6 +60,10 @@ def test_benchmark_scripts_quick_mode_produce_rows(tmp_path, capsys):
         assert precision[f"{mode}_ratios"]["plugin bf16 vs plugin fp32"] == pytest.approx(
             precision[f"{mode}_s"]["plugin fp32"] / precision[f"{mode}_s"]["plugin bf16"]
         )
+    assert precision["attention_dropout"] == 0.1  # the config default, as released
+    no_dropout = bench_precision.main(["--quick", "--threads", "1", "--modes", "training", "--attention-dropout", "0"])
+    assert no_dropout["attention_dropout"] == 0.0 and set(no_dropout) >= {"training_s", "training_ratios"}
+    assert "inference_s" not in no_dropout
 
 
 def test_full_grid_covers_the_issue_grid():
