@@ -2,13 +2,13 @@
 
 A thin public class: word ids come from `mluke_hf.text.sentencepiece_engine` (XLM-R's fairseq layout, see
 `mluke_hf.text.layout`; normalisation is SentencePiece's own), entity handling (spans, per-call `task=`, truncation,
-padding) from `mluke_hf.text.entity_encoding`; both are shared with `MLukeTokenizerFast`. This module adds the
-vocabulary, decoding and the released file set on save.
+padding) from `mluke_hf.text.entity_encoding`, decoding from `mluke_hf.text.decoding`, the released file set on save
+from `mluke_hf.text.released_files`; all are shared with `MLukeTokenizerFast`. This module adds the vocabulary and
+the SentencePiece files.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from shutil import copyfile
@@ -19,17 +19,18 @@ from transformers.tokenization_python import PreTrainedTokenizer
 from transformers.tokenization_utils_base import AddedToken
 from transformers.utils import logging
 
-from .text.conversion_cache import FINGERPRINT_KEY, checked_folder_files
+from .text.conversion_cache import checked_folder_files
+from .text.decoding import DecodingMixin
 from .text.entity_encoding import EntityEncodingMixin
 from .text.entity_vocab import load_entity_vocab, save_entity_vocab
 from .text.layout import (
     ENTITY_TOKEN_ARGUMENTS,
     FAIRSEQ_OFFSET,
     FAIRSEQ_SPECIAL_IDS,
-    SPIECE_UNDERLINE,
     VOCAB_FILES_NAMES,
     mask_token_id,
 )
+from .text.released_files import ReleasedFilesMixin
 from .text.sentencepiece_engine import SentencePieceEngine
 
 logger = logging.get_logger(__name__)
@@ -76,7 +77,7 @@ def special_token_arguments(
     return entity_names, mask_token, markers[0], markers[1], extra_tokens, model_specific
 
 
-class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
+class MLukeTokenizer(EntityEncodingMixin, DecodingMixin, ReleasedFilesMixin, PreTrainedTokenizer):
     """mLUKE tokenizer backed by `sentencepiece.bpe.model` and `entity_vocab.json`.
 
     Args:
@@ -237,9 +238,6 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
             return self.fairseq_ids_to_tokens[index]
         return self.sp_model.IdToPiece(index - self.fairseq_offset)
 
-    def convert_tokens_to_string(self, tokens: list[str]) -> str:
-        return "".join(tokens).replace(SPIECE_UNDERLINE, " ").strip()
-
     # -- encoding text pieces (the backend primitive of EntityEncodingMixin) -----------------------------------------
 
     def _encode_text_pieces(
@@ -279,48 +277,6 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
     def num_special_tokens_to_add(self, pair: bool = False) -> int:
         return 4 if pair else 2
 
-    # -- decoding -----------------------------------------------------------------------------------------------------
-
-    def _decode(
-        self,
-        token_ids,
-        skip_special_tokens: bool = False,
-        clean_up_tokenization_spaces: bool | None = None,
-        spaces_between_special_tokens: bool = True,
-        **kwargs,
-    ) -> str:
-        """Decode as transformers 4.57.6: `<ent>`/`<ent2>` (ids past vocab_size) stand apart, joined by spaces."""
-        tokens = self.convert_ids_to_tokens(token_ids, skip_special_tokens=skip_special_tokens)
-        if isinstance(tokens, str):
-            tokens = [tokens]
-        special_tokens = set(self.all_special_tokens)
-        standalone = set(self._added_tokens_encoder) - special_tokens
-        standalone |= {
-            str(token)
-            for token in self._extra_special_tokens
-            if self.convert_tokens_to_ids(str(token)) >= self.vocab_size
-        }
-        sub_texts: list[str] = []
-        current: list[str] = []
-        for token in tokens:
-            if skip_special_tokens and token in special_tokens:
-                continue
-            if token in standalone:
-                if current:
-                    text = self.convert_tokens_to_string(current)
-                    if text:
-                        sub_texts.append(text)
-                    current = []
-                sub_texts.append(token)
-            else:
-                current.append(token)
-        if current:
-            sub_texts.append(self.convert_tokens_to_string(current))
-        text = (" " if spaces_between_special_tokens else "").join(sub_texts)
-        if clean_up_tokenization_spaces is None:
-            clean_up_tokenization_spaces = self.clean_up_tokenization_spaces
-        return self.clean_up_tokenization(text) if clean_up_tokenization_spaces else text
-
     # -- saving -------------------------------------------------------------------------------------------------------
 
     def save_vocabulary(self, save_directory: str, filename_prefix: str | None = None) -> tuple[str, str]:
@@ -349,71 +305,8 @@ class MLukeTokenizer(EntityEncodingMixin, PreTrainedTokenizer):
             save_directory, legacy_format=legacy_format, filename_prefix=filename_prefix, push_to_hub=False, **kwargs
         )
         prefix = f"{filename_prefix}-" if filename_prefix else ""
-        config_path = os.path.join(save_directory, prefix + "tokenizer_config.json")
-        with open(config_path, encoding="utf-8") as handle:
-            config = json.load(handle)
-        config = self._released_tokenizer_config(config)
-        with open(config_path, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-        special_map_path = os.path.join(save_directory, prefix + "special_tokens_map.json")
-        with open(special_map_path, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(self._special_tokens_map_file(), indent=2, ensure_ascii=False) + "\n")
+        special_map_path = self._write_released_config_files(save_directory, prefix)[1]
         return tuple(files) + (special_map_path,)
-
-    def _released_tokenizer_config(self, config: dict) -> dict:
-        """Make transformers 5's tokenizer_config.json readable by 4.x too, with the released entity keys."""
-        # Never inline the entity vocabulary (439 MB for mluke-base); load-time options are not tokenizer settings.
-        dropped = ("entity_vocab", "vocab_file", "entity_vocab_file", "model_specific_special_tokens", "is_local",
-                   "local_files_only", FINGERPRINT_KEY)  # fmt: skip
-        for key in dropped:
-            config.pop(key, None)
-        extra = config.pop("extra_special_tokens", None)
-        if extra is not None:
-            # transformers 4.x reads `extra_special_tokens` as a dict of named tokens; a list goes under the old name.
-            config["additional_special_tokens"] = [self._token_dict(token) for token in self._extra_special_tokens]
-        config["mask_token"] = self._token_dict(self._special_tokens_map["mask_token"])
-        config["entity_token_1"] = self._token_dict(self._find_added_token(self._entity_token_names[0]))
-        config["entity_token_2"] = self._token_dict(self._find_added_token(self._entity_token_names[1]))
-        for key in ENTITY_TOKEN_ARGUMENTS:
-            config[key] = self.init_kwargs[key]
-        config["task"] = self.task
-        config["max_entity_length"] = self.init_kwargs.get("max_entity_length", self.max_entity_length)
-        config["max_mention_length"] = self.max_mention_length
-        config["sp_model_kwargs"] = self.sp_model_kwargs
-        config["tokenizer_class"] = "MLukeTokenizer"
-        return config
-
-    def _find_added_token(self, content: str):
-        index = self._added_tokens_encoder.get(content)
-        return self._added_tokens_decoder.get(index, content) if index is not None else content
-
-    @staticmethod
-    def _token_dict(token) -> dict | str:
-        if isinstance(token, str):
-            return token
-        return {
-            "content": token.content,
-            "single_word": token.single_word,
-            "lstrip": token.lstrip,
-            "rstrip": token.rstrip,
-            "normalized": token.normalized,
-            "special": True,
-            "__type": "AddedToken",
-        }
-
-    def _special_tokens_map_file(self) -> dict:
-        content = {}
-        for key in ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"):
-            value = self._special_tokens_map.get(key)
-            if value is None:
-                continue
-            content[key] = str(value) if key != "mask_token" else self._token_dict(value)
-        content["additional_special_tokens"] = [self._token_dict(token) for token in self._extra_special_tokens]
-        for value in content.values():
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, dict):
-                    item.pop("__type", None)
-        return content
 
     # -- pickling -----------------------------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from .text.converter import (
     is_unigram_model,
     may_tie,
 )
+from .text.decoding import DecodingMixin
 from .text.entity_encoding import (
     TOKENIZER_TASK,
     EntityEncodingMixin,
@@ -51,6 +52,7 @@ from .text.offsets import (
     stand_in_offsets,
     strip_leading_space,
 )
+from .text.released_files import ReleasedFilesMixin
 from .text.sentencepiece_engine import SentencePieceEngine
 from .text.tensor_conversion import batch_encoding
 from .tokenization_mluke import MLukeTokenizer, special_token_arguments
@@ -143,7 +145,7 @@ class _LazyAlignmentEncoding(BatchEncoding):
             self.__dict__["_encodings_value"] = value
 
 
-class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
+class MLukeTokenizerFast(EntityEncodingMixin, DecodingMixin, ReleasedFilesMixin, TokenizersBackend):
     """mLUKE tokenizer backed by HuggingFace `tokenizers`: the ids of `MLukeTokenizer`, plus offsets.
 
     Takes the arguments of `MLukeTokenizer` (`vocab_file`, `entity_vocab_file`, `task`, `max_entity_length`,
@@ -288,9 +290,6 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
     def vocab_size(self) -> int:
         """As `MLukeTokenizer.vocab_size`: SentencePiece pieces + 1 + `<mask>` (`len(tokenizer)` adds the markers)."""
         return self._word_vocab_size
-
-    convert_tokens_to_string = MLukeTokenizer.convert_tokens_to_string
-    _decode = MLukeTokenizer._decode
 
     def _add_tokens(self, new_tokens: list[str | AddedToken], special_tokens: bool = False) -> int:
         with self._backend_lock:
@@ -888,21 +887,16 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
             with open(added_path, "w", encoding="utf-8") as handle:
                 handle.write(json.dumps(added, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
             written.append(added_path)
-        config_path = os.path.join(save_directory, prefix + "tokenizer_config.json")
-        with open(config_path, encoding="utf-8") as handle:
-            config = json.load(handle)
-        config = MLukeTokenizer._released_tokenizer_config(self, config)
+        written += self._write_released_config_files(str(save_directory), prefix)
+        return tuple(dict.fromkeys(written))
+
+    def _released_tokenizer_config(self, config: dict, save_directory: str, prefix: str) -> dict:
+        """The released keys (`ReleasedFilesMixin`), no `tokenizer_file` (4.x would load it instead of the
+        SentencePiece model), and the fingerprint that ties tokenizer.json to the files saved with it."""
+        config = super()._released_tokenizer_config(config, save_directory, prefix)
         config.pop("tokenizer_file", None)
         add_fingerprint(config, save_directory, prefix)
-        with open(config_path, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-        special_map_path = os.path.join(save_directory, prefix + "special_tokens_map.json")
-        with open(special_map_path, "w", encoding="utf-8") as handle:
-            handle.write(
-                json.dumps(MLukeTokenizer._special_tokens_map_file(self), indent=2, ensure_ascii=False) + "\n"
-            )
-        written.append(special_map_path)
-        return tuple(dict.fromkeys(written))
+        return config
 
     # MLukeTokenizer's SentencePiece helpers read these maps per text piece; the backend's properties rebuild them
     # from Rust on every access, so they are cached here until the added vocabulary changes.
@@ -964,10 +958,6 @@ class MLukeTokenizerFast(EntityEncodingMixin, TokenizersBackend):
         if not (self.vocab_file and os.path.isfile(self.vocab_file)):
             return None
         return SentencePieceEngine.from_file(self.vocab_file, self.sp_model_kwargs)
-
-    _released_tokenizer_config = MLukeTokenizer._released_tokenizer_config
-    _find_added_token = MLukeTokenizer._find_added_token
-    _token_dict = staticmethod(MLukeTokenizer._token_dict)
 
 
 __all__ = ["MLukeTokenizerFast"]
