@@ -4,6 +4,7 @@ in-tree LUKE, CPU.
     .venv/bin/python benchmarks/bench_ner_pipeline.py            # 100 demo sentences, 3 rounds, fp32 and bf16
     .venv/bin/python benchmarks/bench_ner_pipeline.py --threads 1 --sentences 30 --rounds 2
     .venv/bin/python benchmarks/bench_ner_pipeline.py --layers 12 --rounds 2   # mluke-base's depth
+    .venv/bin/python benchmarks/bench_ner_pipeline.py --prepack  # also with prepacked weights (prepack_linear_weights)
     .venv/bin/python benchmarks/bench_ner_pipeline.py --quick    # tiny model, 8 sentences, 1 round (smoke test)
 
 One hub-layout checkpoint (released mluke-large-lite-finetuned-conll-2003 layout: `model_type: "luke"`,
@@ -13,6 +14,8 @@ LukeForEntitySpanClassification, labels O/LOC/PER/ORG/MISC) is built with 4 laye
 - pipeline fp32 / bf16 (`--dtypes`): `pipeline("entity-span-classification", model=folder, batch_size=...,
   dtype=...)` over a list of sentences, with its defaults (spans per model input from the checkpoint, 128 here as it
   does not say; inputs of several sentences share forward batches, sorted by size).
+- with `--prepack`, also each pipeline after `mluke_hf.prepack_linear_weights(pipeline.model)` (the encoder's linear
+  weights kept in oneDNN's layout: opt-in, a second copy of those weights).
 - baseline: the straightforward loop a user writes from the LUKE docs: for each sentence, every span of up to 16
   words is a candidate, candidates are cut in chunks of 32 (max_entity_length), each chunk is tokenized with the
   mLUKE tokenizer (task="entity_span_classification") and goes through transformers' in-tree
@@ -43,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import BASE_WIDTH, TINY_WIDTH, add_run_options, run_and_save, set_threads
 
+import mluke_hf
 from mluke_hf import precision  # also registers the mLUKE pipelines
 from mluke_hf.building import build_tiny_checkpoint
 from mluke_hf.tasks.ner import split_words
@@ -188,6 +192,18 @@ def run(args: argparse.Namespace) -> dict:
         finally:
             transformers.logging.set_verbosity(verbosity)
 
+        if args.prepack:
+            for name in args.dtypes:
+                ner = transformers.pipeline(
+                    "entity-span-classification",
+                    model=str(folder),
+                    batch_size=args.batch_size,
+                    device=args.device,
+                    dtype=precision.DTYPES[name],
+                )
+                if not mluke_hf.prepack_linear_weights(ner.model):
+                    print(f"pipeline {name}: nothing to prepack here (oneDNN does not run these layers)")
+                pipelines[f"{name} prepacked"] = ner
     sides = {"baseline": lambda texts: [baseline(text) for text in texts]}
     for name, ner in pipelines.items():
         sides[f"pipeline {name}"] = ner
@@ -210,6 +226,10 @@ def run(args: argparse.Namespace) -> dict:
     for name in args.dtypes[1:]:
         agreement[f"pipeline {name} vs pipeline {first}"] = _agree(
             results[f"pipeline {name}"], results[f"pipeline {first}"]
+        )
+    for name in args.dtypes if args.prepack else ():
+        agreement[f"pipeline {name} prepacked vs pipeline {name}"] = _agree(
+            results[f"pipeline {name} prepacked"], results[f"pipeline {name}"]
         )
     for label, count in agreement.items():
         print(f"same entities, {label}: {count}/{len(sentences)} sentences", flush=True)
@@ -264,6 +284,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=8, help="the pipeline's batch_size")
     parser.add_argument("--layers", type=int, help="encoder layers (default 4; 12 is mluke-base's depth)")
     parser.add_argument("--device", default="cpu", help="torch device of both sides (default cpu)")
+    parser.add_argument(
+        "--prepack",
+        action="store_true",
+        help="also time each pipeline after mluke_hf.prepack_linear_weights(pipeline.model) (oneDNN-layout weights)",
+    )
     add_run_options(parser, quick="tiny model, 8 sentences, one round")
     return parser.parse_args(argv)
 

@@ -44,8 +44,10 @@ __all__ = [
     "MLukeTokenizerFast",
     "luke_checkpoints_routed",
     "model_class_for_config",
+    "prepack_linear_weights",
     "register",
     "route_luke_checkpoints",
+    "unprepack_linear_weights",
 ]
 
 # -- configuration and models ------------------------------------------------------------------------
@@ -59,6 +61,7 @@ from .configuration_mluke import LukeFormatConfig, MLukeConfig  # noqa: E402
 
 # -- pipelines, data collator ---------------------------------------------------------------------------------------
 from .data_collator import MLukeDataCollator  # noqa: E402  (data collator, training)
+from .linear_kernels import prepack_linear_weights, unprepack_linear_weights  # noqa: E402  (CPU inference)
 from .modeling_mluke import (  # noqa: E402
     MLukeForEntityClassification,
     MLukeForEntityPairClassification,

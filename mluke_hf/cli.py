@@ -149,6 +149,12 @@ def add_pipeline_options(sub: argparse.ArgumentParser, name: str, command: Comma
         help="weights and arithmetic: fp32 (default), bf16 (faster where the hardware has bfloat16 matrix "
         "instructions, near-tie results may change), auto (bf16 on such hardware, else fp32)",
     )
+    sub.add_argument(
+        "--prepack-weights",
+        action="store_true",
+        help="keep the encoder's linear weights in oneDNN's layout too (CPU: 5-13%% faster, a second copy of those "
+        "weights in memory; see mluke_hf.prepack_linear_weights)",
+    )
     sub.add_argument("--no-progress", action="store_true", help="no progress bar, even on long inputs")
     sub.add_argument(
         "--result-key",
@@ -524,7 +530,15 @@ def build_pipeline(command: Command, args: argparse.Namespace, source: str, devi
     model, loading = model_class.from_pretrained(source, output_loading_info=True, dtype=pipeline_dtype(args, device))
     check_loaded_head(args.model, model, loading.get("missing_keys", ()), HEADS[command.task])
     tokenizer = AutoTokenizer.from_pretrained(source)
-    return pipeline(command.task, model=model, tokenizer=tokenizer, device=device, batch_size=args.batch_size)
+    served = pipeline(command.task, model=model, tokenizer=tokenizer, device=device, batch_size=args.batch_size)
+    if getattr(args, "prepack_weights", False):
+        from .linear_kernels import prepack_linear_weights
+
+        # After the pipeline placed the model on its device: prepacked copies are CPU-only and tied to the weights.
+        if not prepack_linear_weights(served.model):
+            print("--prepack-weights: nothing to prepack on this device and dtype (oneDNN does not run these layers)",
+                  file=sys.stderr)  # fmt: skip
+    return served
 
 
 def one_line(error: BaseException) -> str:

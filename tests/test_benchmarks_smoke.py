@@ -45,9 +45,17 @@ def test_benchmark_scripts_quick_mode_produce_rows(tmp_path, capsys):
     table = capsys.readouterr().out
     assert "| B | L | E | attention | mode |" in table and table.count("| inference |") >= 3
 
-    ner = bench_ner_pipeline.main(["--quick", "--threads", "1"])
+    ner = bench_ner_pipeline.main(["--quick", "--threads", "1", "--prepack"])
     assert ner["sentences"] == 8
-    assert set(ner["sentences_per_s"]) == {"baseline", "pipeline fp32", "pipeline bf16"}
+    assert set(ner["sentences_per_s"]) == {
+        "baseline",
+        "pipeline fp32",
+        "pipeline bf16",
+        "pipeline fp32 prepacked",
+        "pipeline bf16 prepacked",
+    }
+    # Prepacked weights change where the weights lie, not the arithmetic.
+    assert ner["same_entities"]["pipeline fp32 prepacked vs pipeline fp32"] == 8
     assert all(_positive(value) for value in ner["sentences_per_s"].values())
     assert ner["ratio"] == ner["ratios"]["pipeline fp32"] and _positive(ner["ratios"]["pipeline bf16"])
     # Same weights, same recipe (the loop's 32 spans per input): both sides find the same entities.

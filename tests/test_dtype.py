@@ -148,6 +148,30 @@ def test_cli_dtype_option_loads_the_model_in_bf16(span_folder, tmp_path, monkeyp
         cli.main([*arguments, "--dtype", "fp8"])
 
 
+def test_cli_prepack_weights_gives_the_same_entities(span_folder, tmp_path, monkeypatch):
+    from mluke_hf import linear_kernels
+
+    monkeypatch.setattr(linear_kernels, "_use_onednn_fp32", lambda: True)  # as on an AMD AVX-512 CPU
+    prepacked = []
+    original = linear_kernels.prepack_linear_weights
+
+    def recording(model):
+        prepacked.append(original(model))
+        return prepacked[-1]
+
+    monkeypatch.setattr(linear_kernels, "prepack_linear_weights", recording)
+    source = tmp_path / "texts.txt"
+    source.write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
+    outputs = []
+    for extra in ([], ["--prepack-weights"]):
+        target = tmp_path / f"out{len(outputs)}.jsonl"
+        arguments = ["ner", "--model", str(span_folder), "--input", str(source), "--output", str(target), *extra]
+        assert cli.main(arguments) == 0
+        outputs.append(target.read_text(encoding="utf-8"))
+    assert len(prepacked) == 1 and prepacked[0] > 0
+    assert outputs[0] == outputs[1]
+
+
 # -- spans per model input -------------------------------------------------------------------------------------------
 
 
