@@ -192,3 +192,15 @@ def test_copies_and_pickles_of_a_prepacked_model_work_and_hold_no_copy(onednn_on
             assert all(linear_kernels._prepacked_weight(layer, states) is None for layer in clone.modules())
         torch.testing.assert_close(logits(clone, inputs), expected, atol=1e-5, rtol=1e-5)
         assert mluke_hf.prepack_linear_weights(clone) > 0  # and it can be prepacked on its own
+
+
+def test_idle_entity_aware_queries_are_not_prepacked(onednn_on):
+    """Released configs turn entity-aware attention off, yet their weights hold the three queries: no copy of those."""
+    config = tiny_config(use_entity_aware_attention=False, num_labels=5)
+    model = randomize_parameters(mluke_hf.MLukeForEntitySpanClassification(config)).eval()
+    count = mluke_hf.prepack_linear_weights(model)
+    assert count == (LINEARS_PER_LAYER - 3) * config.num_hidden_layers
+    for attention in (layer.attention.self for layer in model.luke.encoder.layer):
+        assert linear_kernels._PREPACKED in attention.query.__dict__
+        for name in linear_kernels.ENTITY_AWARE_QUERIES:
+            assert linear_kernels._PREPACKED not in getattr(attention, name).__dict__
