@@ -105,6 +105,18 @@ def test_check_compares_each_target_with_its_ratio():
     assert [name for name, ratio, minimum in results if ratio < minimum] == [
         "NER pipeline bf16 vs per-sentence in-tree loop"
     ]
+    # With --prepack the prepacked pipelines are held to the same targets.
+    prepacked = {
+        "pipeline fp32": 3.1,
+        "pipeline bf16": 5.9,
+        "pipeline fp32 prepacked": 2.9,
+        "pipeline bf16 prepacked": 6.2,
+    }
+    results = check.evaluate([], [], prepacked)
+    assert [name for name, ratio, minimum in results if ratio < minimum] == [
+        "NER pipeline fp32 prepacked vs per-sentence in-tree loop",
+        "NER pipeline bf16 vs per-sentence in-tree loop",
+    ]
 
 
 @pytest.mark.slow
