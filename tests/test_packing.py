@@ -369,3 +369,23 @@ def test_bf16_packed_forward_stays_close_to_fp32():
     rows = inputs["entity_attention_mask"].bool()
     assert half.dtype == torch.bfloat16
     torch.testing.assert_close(half[rows].float(), full[rows], atol=0.05, rtol=0.05)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_entity_aware_packed_inputs_without_entities_or_padding(dtype):
+    """Entity-aware packed attention scores each input's words and entities with their own query halves: an input
+    with no real entity, one with no padding at all and the rest must equal the padded computation."""
+    model = randomize_parameters(mluke_hf.MLukeModel(tiny_config(use_entity_aware_attention=True))).eval().to(dtype)
+    inputs = word_entity_batch()
+    inputs["entity_attention_mask"][0] = 0  # input 0: words only
+    inputs["attention_mask"][1] = 1  # input 1: every word and entity real
+    inputs["entity_attention_mask"][1] = 1
+    with torch.no_grad():
+        packed = model(**inputs)
+        padded = model(**inputs, keep_padding_rows=True)
+    words, entities = inputs["attention_mask"].bool(), inputs["entity_attention_mask"].bool()
+    tolerance = 1e-5 if dtype == torch.float32 else 3e-2
+    for name, rows in (("last_hidden_state", words), ("entity_last_hidden_state", entities)):
+        torch.testing.assert_close(
+            packed[name][rows].float(), padded[name][rows].float(), atol=tolerance, rtol=tolerance, msg=name
+        )
