@@ -152,8 +152,8 @@ def add_pipeline_options(sub: argparse.ArgumentParser, name: str, command: Comma
     sub.add_argument(
         "--prepack-weights",
         action="store_true",
-        help="keep the encoder's linear weights in oneDNN's layout too (CPU: 5-13%% faster, a second copy of those "
-        "weights in memory; see mluke_hf.prepack_linear_weights)",
+        help="keep the encoder's linear weights in oneDNN's layout too (CPU: about 10%% faster, a second copy of "
+        "those weights in memory; see mluke_hf.prepack_linear_weights)",
     )
     sub.add_argument("--no-progress", action="store_true", help="no progress bar, even on long inputs")
     sub.add_argument(

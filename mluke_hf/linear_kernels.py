@@ -13,14 +13,13 @@ way; results differ from PyTorch's kernels in the last bits, as between any two 
 the weights are read as they are on every call.
 
 `prepack_linear_weights(model)` is the one exception, and only on request: it stores a copy of each encoder linear
-layer's weight in oneDNN's blocked layout next to the layer (oneDNN otherwise reorders the weight on every call),
-5-10 % faster NER inference on the benchmark's model, identical outputs, at the cost of a second copy of those
-weights (the encoder's linear layers that run: 85 M parameters for mluke-base, 14 % of its size, whose embedding
-tables are most of it; 302 M for mluke-large-lite, 48 %). It is a preparation
-step, taken before the model serves calls; a forward only reads it, and reads it only while the weight is the one it
-was made from (same storage, same in-place version, dtype and device), so training, `load_state_dict`, an optimizer
-step or `.to()` fall back to the plain kernels by themselves. A change made through `weight.data` is invisible to
-that check: prepack again after one.
+layer's weight in oneDNN's blocked layout next to the layer (oneDNN otherwise reorders the weight on every call):
+NER inference about 10 % faster on the benchmark's model (6-16 % in the runs measured), identical outputs, at the
+cost of a second copy of the weights that run (85 M parameters for mluke-base, 14 % of its size, whose embedding
+tables are most of it; 302 M for mluke-large-lite, 48 %). It is a preparation step, taken before the model serves
+calls; a forward only reads the copy, and only while the weight is the one it was made from (same storage, in-place
+version, dtype and device), so training, `load_state_dict`, an optimizer step or `.to()` fall back to the plain
+kernels by themselves. A change made through `weight.data` is invisible to that check: prepack again after one.
 """
 
 from __future__ import annotations
