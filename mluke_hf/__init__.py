@@ -61,7 +61,6 @@ from .configuration_mluke import LukeFormatConfig, MLukeConfig  # noqa: E402
 
 # -- pipelines, data collator ---------------------------------------------------------------------------------------
 from .data_collator import MLukeDataCollator  # noqa: E402  (data collator, training)
-from .linear_kernels import prepack_linear_weights, unprepack_linear_weights  # noqa: E402  (CPU inference)
 from .modeling_mluke import (  # noqa: E402
     MLukeForEntityClassification,
     MLukeForEntityPairClassification,
@@ -73,6 +72,8 @@ from .modeling_mluke import (  # noqa: E402
     MLukeForTokenClassification,
     MLukeModel,
     MLukePreTrainedModel,
+    prepack_linear_weights,
+    unprepack_linear_weights,
 )
 from .modeling_outputs import (  # noqa: E402
     EntityClassificationOutput,

@@ -532,7 +532,7 @@ def build_pipeline(command: Command, args: argparse.Namespace, source: str, devi
     tokenizer = AutoTokenizer.from_pretrained(source)
     served = pipeline(command.task, model=model, tokenizer=tokenizer, device=device, batch_size=args.batch_size)
     if getattr(args, "prepack_weights", False):
-        from .linear_kernels import prepack_linear_weights
+        from .modeling_mluke import prepack_linear_weights
 
         # After the pipeline placed the model on its device: prepacked copies are CPU-only and tied to the weights.
         if not prepack_linear_weights(served.model):

@@ -12,7 +12,7 @@ as itself), on CPU outside `torch.autocast`, eager PyTorch (not tracing, compili
 way; results differ from PyTorch's kernels in the last bits, as between any two BLAS libraries. Nothing is cached:
 the weights are read as they are on every call.
 
-`prepack_linear_weights(model)` is the one exception, and only on request: it stores a copy of each encoder linear
+`prepack_layers` (behind `mluke_hf.prepack_linear_weights(model)`) is the one exception, and only on request: it stores a copy of each encoder linear
 layer's weight in oneDNN's blocked layout next to the layer (oneDNN otherwise reorders the weight on every call):
 NER inference about 10 % faster on the benchmark's model (6-16 % in the runs measured), identical outputs, at the
 cost of a second copy of the weights that run (85 M parameters for mluke-base, 14 % of its size, whose embedding
@@ -25,6 +25,7 @@ kernels by themselves. A change made through `weight.data` is invisible to that 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -124,7 +125,6 @@ def linear_gelu(layer: nn.Module, states: torch.Tensor) -> torch.Tensor:
 # -- prepacked weights (opt-in) --------------------------------------------------------------------------------------
 
 _PREPACKED = "_mluke_prepacked_weight"
-ENTITY_AWARE_QUERIES = ("w2e_query", "e2w_query", "e2e_query")
 
 
 @dataclass(frozen=True)
@@ -168,37 +168,28 @@ def prepack_applies(weight: torch.Tensor) -> bool:
     return weight.dtype == torch.float32 and _use_onednn_fp32()
 
 
-def prepack_linear_weights(model: nn.Module) -> int:
-    """Store a oneDNN-layout copy of every encoder linear layer's weight where oneDNN runs it (see the module
-    docstring); returns how many layers were prepacked (0 where oneDNN does not run them: CUDA, fp16, float32 on Intel
-    CPUs, where MKL is faster). Call it after loading and moving the model, before it serves calls; again after
-    changing weights through `.data`. `unprepack_linear_weights` drops the copies."""
-    from .modeling_mluke import MLukeEncoder  # the layers `linear`/`linear_gelu` run; heads call theirs directly
-
+def prepack_layers(layers: Iterable[nn.Linear]) -> int:
+    """Store a oneDNN-layout copy of each layer's weight where oneDNN runs it (see the module docstring); a layer it
+    does not apply to keeps no copy (an older one is dropped). Returns how many layers were prepacked."""
     count = 0
     with torch.no_grad():
-        for encoder in (module for module in model.modules() if isinstance(module, MLukeEncoder)):
-            # The entity-aware queries exist in every released checkpoint but run only when the config turns them on.
-            idle = () if encoder.config.use_entity_aware_attention else ENTITY_AWARE_QUERIES
-            for name, layer in encoder.named_modules():
-                if type(layer) is not nn.Linear:
-                    continue
-                layer.__dict__.pop(_PREPACKED, None)  # a stale copy never stays
-                if name.rpartition(".")[2] in idle or not _plain_layer(layer) or not prepack_applies(layer.weight):
-                    continue
-                weight = layer.weight
-                packed = torch.ops.mkldnn._reorder_linear_weight(weight.detach())
-                # One assignment: a concurrent reader sees the old entry or the complete new one.
-                layer.__dict__[_PREPACKED] = PrepackedWeight(
-                    packed, weight.data_ptr(), weight._version, weight.dtype, weight.device
-                )
-                count += 1
+        for layer in layers:
+            layer.__dict__.pop(_PREPACKED, None)  # a stale copy never stays
+            if not _plain_layer(layer) or not prepack_applies(layer.weight):
+                continue
+            weight = layer.weight
+            packed = torch.ops.mkldnn._reorder_linear_weight(weight.detach())
+            # One assignment: a concurrent reader sees no entry (plain kernels) or the complete new one.
+            layer.__dict__[_PREPACKED] = PrepackedWeight(
+                packed, weight.data_ptr(), weight._version, weight.dtype, weight.device
+            )
+            count += 1
     return count
 
 
-def unprepack_linear_weights(model: nn.Module) -> int:
-    """Drop the copies `prepack_linear_weights` stored; returns how many there were."""
-    dropped = (module.__dict__.pop(_PREPACKED, None) for module in model.modules())
+def unprepack_layers(modules: Iterable[nn.Module]) -> int:
+    """Drop the copies `prepack_layers` stored; returns how many there were."""
+    dropped = (module.__dict__.pop(_PREPACKED, None) for module in modules)
     return sum(entry is not None and entry.packed is not None for entry in dropped)
 
 

@@ -149,17 +149,17 @@ def test_cli_dtype_option_loads_the_model_in_bf16(span_folder, tmp_path, monkeyp
 
 
 def test_cli_prepack_weights_gives_the_same_entities(span_folder, tmp_path, monkeypatch):
-    from mluke_hf import linear_kernels
+    from mluke_hf import linear_kernels, modeling_mluke
 
     monkeypatch.setattr(linear_kernels, "_use_onednn_fp32", lambda: True)  # as on an AMD AVX-512 CPU
     prepacked = []
-    original = linear_kernels.prepack_linear_weights
+    original = modeling_mluke.prepack_linear_weights
 
     def recording(model):
         prepacked.append(original(model))
         return prepacked[-1]
 
-    monkeypatch.setattr(linear_kernels, "prepack_linear_weights", recording)
+    monkeypatch.setattr(modeling_mluke, "prepack_linear_weights", recording)
     source = tmp_path / "texts.txt"
     source.write_text("\n".join(TEXTS) + "\n", encoding="utf-8")
     outputs = []

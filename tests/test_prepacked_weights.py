@@ -15,6 +15,7 @@ from torch import nn
 
 import mluke_hf
 from mluke_hf import linear_kernels
+from mluke_hf.modeling_mluke import ENTITY_AWARE_QUERY_NAMES
 
 from fixtures_model import randomize_parameters, tiny_config, word_entity_batch
 
@@ -202,5 +203,5 @@ def test_idle_entity_aware_queries_are_not_prepacked(onednn_on):
     assert count == (LINEARS_PER_LAYER - 3) * config.num_hidden_layers
     for attention in (layer.attention.self for layer in model.luke.encoder.layer):
         assert linear_kernels._PREPACKED in attention.query.__dict__
-        for name in linear_kernels.ENTITY_AWARE_QUERIES:
+        for name in ENTITY_AWARE_QUERY_NAMES:
             assert linear_kernels._PREPACKED not in getattr(attention, name).__dict__
