@@ -891,8 +891,8 @@ class MLukeTokenizerFast(EntityEncodingMixin, DecodingMixin, ReleasedFilesMixin,
         return tuple(dict.fromkeys(written))
 
     def _released_tokenizer_config(self, config: dict, save_directory: str, prefix: str) -> dict:
-        """The released keys (`ReleasedFilesMixin`), no `tokenizer_file` (4.x would load it instead of the
-        SentencePiece model), and the fingerprint that ties tokenizer.json to the files saved with it."""
+        """The released keys (`ReleasedFilesMixin`), no `tokenizer_file` key (the released tokenizer_config.json has
+        none), and the fingerprint that ties tokenizer.json to the files saved with it."""
         config = super()._released_tokenizer_config(config, save_directory, prefix)
         config.pop("tokenizer_file", None)
         add_fingerprint(config, save_directory, prefix)
