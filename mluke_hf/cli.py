@@ -40,6 +40,8 @@ EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), 128 + 2 as shells report it
 # Inputs of at least this many lines get a progress bar (on stderr).
 PROGRESS_MIN_RECORDS = 20
 READ_CHUNK = 1 << 16
+# Longest wait in one system call for input: Ctrl-C is handled between two (see `LineReader.next_line`).
+SIGNAL_CHECK_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -261,6 +263,7 @@ class LineReader:
                 line = line.encode("utf-8")
             return line or None
         while b"\n" not in self._buffer and not self._eof:
+            self._wait_readable()
             data = os.read(self._fd, READ_CHUNK)
             if data:
                 self._buffer += data
@@ -272,6 +275,20 @@ class LineReader:
         line = bytes(self._buffer[:end])
         del self._buffer[:end]
         return line
+
+    def _wait_readable(self) -> None:
+        """Wait for input in short `select` calls rather than one blocking read: the kernel may hand Ctrl-C to any
+        thread of the process (torch's worker threads too), and then a main thread asleep in read() would not wake
+        until input came; between two short waits Python runs the signal's handler."""
+        import select
+
+        while True:
+            try:
+                readable, _, _ = select.select([self._fd], [], [], SIGNAL_CHECK_SECONDS)
+            except (OSError, ValueError):  # not selectable (e.g. pipes on Windows): read blocks, as before
+                return
+            if readable:
+                return
 
 
 @dataclass

@@ -10,9 +10,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 import types
 
 import pytest
@@ -284,6 +286,46 @@ def test_input_is_read_in_groups_that_end_when_the_pipe_pauses():
         assert next(batches) == [(7, {"text": "d"})]  # the line before the fault first
         with pytest.raises(cli.InputError, match="<pipe>:8: not valid utf-8"):
             next(batches)
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _raise_interrupted(number, frame):
+    raise _Interrupted
+
+
+def test_ctrl_c_reaches_a_reader_waiting_for_input_when_another_thread_takes_the_signal():
+    """The kernel hands a process's SIGINT to any of its threads (torch's workers too). Delivered to another thread,
+    it must still end the main thread's wait for input (a blocking read() would sleep until input came)."""
+    read_end, write_end = os.pipe()
+    previous = signal.signal(signal.SIGINT, _raise_interrupted)
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait, args=(30,))
+    worker.start()
+
+    def interrupt_then_unblock():
+        time.sleep(0.3)
+        signal.pthread_kill(worker.ident, signal.SIGINT)  # to the worker thread, not the reading one
+        # Without the fix the reader would stay blocked: a line after 10 s lets the test end (and fail) instead.
+        if not stop.wait(10):
+            os.write(write_end, b"too late\n")
+
+    sender = threading.Thread(target=interrupt_then_unblock)
+    try:
+        with os.fdopen(read_end, "rb", buffering=0) as handle:
+            sender.start()
+            started = time.monotonic()
+            with pytest.raises(_Interrupted):
+                cli.LineReader(handle).next_line()
+            assert time.monotonic() - started < 5
+    finally:
+        stop.set()
+        signal.signal(signal.SIGINT, previous)
+        sender.join()
+        worker.join()
+        os.close(write_end)
 
 
 def test_encoding_options_are_checked(span_folder, tmp_path, capsys):
