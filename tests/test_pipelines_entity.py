@@ -3,6 +3,8 @@ directly on the tokenizer's encoding, label modes, call forms and errors."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import torch
 from transformers import AutoTokenizer, pipeline
@@ -179,6 +181,25 @@ def test_fill_mask_candidates_and_language(cloze_folder):
     assert [r["entity"] for r in fill(text, language="ja", top_k=10)] == sorted(
         ["ja:日本", "ja:東京"], key=lambda name: -everything[fill.tokenizer.entity_vocab[name]]
     )
+
+
+def test_fill_mask_on_an_indexed_vocabulary_reads_no_dict(cloze_folder, tmp_path, monkeypatch):
+    """A released-size vocabulary answers from its index (forced here on the small one): the same results as the
+    whole-file read, and the file is read whole only for `language=` (whose names lie all over it)."""
+    from mluke_hf.text import entity_vocab as entity_vocab_module
+
+    text = "Tokyo is the capital of <mask>."
+    plain = pipeline("entity-fill-mask", model=str(cloze_folder))
+    expected = [plain(text, top_k=10), plain(text, candidates=["en:Japan", "Berlin"]), plain(text, language="de")]
+    monkeypatch.setattr(entity_vocab_module, "INDEX_MIN_BYTES", 0)
+    monkeypatch.setenv("MLUKE_HF_CACHE", str(tmp_path / "cache"))
+    folder = shutil.copytree(cloze_folder, tmp_path / "copy")  # a file of its own, not the instance loaded above
+    fill = pipeline("entity-fill-mask", model=str(folder))
+    assert fill(text, top_k=10) == expected[0]
+    assert fill(text, candidates=["en:Japan", "Berlin"]) == expected[1]
+    assert not fill.tokenizer.entity_vocab.loaded
+    assert fill(text, language="de") == expected[2]
+    assert fill.tokenizer.entity_vocab.loaded
 
 
 def test_fill_mask_batches_lists(cloze_folder):

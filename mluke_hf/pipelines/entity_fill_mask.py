@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from ..text.entity_vocab import EntityVocab, FirstNames, ReverseEntityNames
 from .base import EntityPipeline, check_top_k
 
 
@@ -47,7 +48,7 @@ class EntityFillMaskPipeline(EntityPipeline):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self._names_by_id:
+        if not len(self._choosable_ids):
             raise ValueError(
                 "entity-fill-mask needs an entity vocabulary with entities, but this checkpoint's entity_vocab.json "
                 "holds only the special entities (a lite checkpoint); use a full one such as studio-ousia/mluke-base"
@@ -62,38 +63,42 @@ class EntityFillMaskPipeline(EntityPipeline):
         }
 
     @cached_property
-    def _names_by_id(self) -> dict[int, list[str]]:
-        """Non-special entity ids and their names, in vocabulary order."""
-        names: dict[int, list[str]] = {}
-        special = self._special_entity_ids
-        limit = self.model.config.entity_vocab_size
-        for name, index in self.tokenizer.entity_vocab.items():
-            if index not in special and index < limit:
-                names.setdefault(index, []).append(name)
-        return names
+    def _entity_names(self) -> EntityVocab | ReverseEntityNames:
+        """id -> names: a released vocabulary answers from its index (no dict of its 9.8M names is built)."""
+        vocab = self.tokenizer.entity_vocab
+        return vocab if isinstance(vocab, EntityVocab) else ReverseEntityNames(vocab)
+
+    def _is_choosable(self, index: int) -> bool:
+        return index not in self._special_entity_ids and 0 <= index < self.model.config.entity_vocab_size
 
     @cached_property
-    def _all_choices(self) -> tuple[list[int], list[str]]:
-        ids = sorted(self._names_by_id)
-        return ids, [self._names_by_id[index][0] for index in ids]
+    def _choosable_ids(self) -> torch.Tensor:
+        """Every entity the head can predict and the vocabulary names, ascending."""
+        ids = torch.as_tensor(self._entity_names.entity_ids(), dtype=torch.long)
+        special = torch.tensor(sorted(self._special_entity_ids), dtype=torch.long)
+        return ids[~torch.isin(ids, special) & (ids >= 0) & (ids < self.model.config.entity_vocab_size)]
+
+    @cached_property
+    def _all_choices(self) -> tuple[torch.Tensor, Sequence[str]]:
+        return self._choosable_ids, FirstNames(self._entity_names, self._choosable_ids.tolist())
 
     def _language_choices(self, language: str) -> tuple[list[int], list[str]]:
+        # Every name is read here (a language's names are spread over the whole vocabulary).
         prefix = f"{language}:"
-        ids, names = [], []
-        for index in sorted(self._names_by_id):
-            name = next((name for name in self._names_by_id[index] if name.startswith(prefix)), None)
-            if name is not None:
-                ids.append(index)
-                names.append(name)
-        if not ids:
-            languages = sorted(
-                {name.split(":", 1)[0] for names in self._names_by_id.values() for name in names if ":" in name}
-            )
+        first_names: dict[int, str] = {}
+        languages = set()
+        for name, index in self.tokenizer.entity_vocab.items():
+            if ":" in name:
+                languages.add(name.split(":", 1)[0])
+            if name.startswith(prefix) and index not in first_names and self._is_choosable(index):
+                first_names[index] = name
+        if not first_names:
             raise ValueError(
                 f"language={language!r}: no entity of the vocabulary has a '{prefix}' name; languages present: "
-                f"{languages or 'none (the names have no language prefix)'}"
+                f"{sorted(languages) or 'none (the names have no language prefix)'}"
             )
-        return ids, names
+        ids = sorted(first_names)
+        return ids, [first_names[index] for index in ids]
 
     def _candidate_choices(self, candidates: Sequence[str], language: str | None) -> tuple[list[int], list[str]]:
         if isinstance(candidates, str) or not isinstance(candidates, Sequence) or not candidates:
@@ -107,7 +112,7 @@ class EntityFillMaskPipeline(EntityPipeline):
             if name not in vocab and language is not None:
                 name = f"{language}:{candidate}"
             index = vocab.get(name)
-            if index is None or index in self._special_entity_ids or index not in self._names_by_id:
+            if index is None or not self._is_choosable(index):
                 unknown.append(candidate)
                 continue
             ids.append(index)
@@ -154,9 +159,9 @@ class EntityFillMaskPipeline(EntityPipeline):
         span = inputs["span"] if inputs["span"] is not None else self._mask_span(text)
         return {"features": [self.encode(text, [span], task=None, argument="span")]}
 
-    def postprocess(self, prepared: dict, top_k: int = 5, choices: tuple[list[int], list[str]] | None = None):
+    def postprocess(self, prepared: dict, top_k: int = 5, choices: tuple[Sequence[int], Sequence[str]] | None = None):
         ids, names = choices if choices is not None else self._all_choices
         logits = prepared["outputs"][0]["entity_logits"][0].float()
-        scores = torch.softmax(logits[torch.tensor(ids, dtype=torch.long)], dim=-1)
+        scores = torch.softmax(logits[torch.as_tensor(ids, dtype=torch.long)], dim=-1)
         best = torch.argsort(scores, descending=True, stable=True)[:top_k].tolist()
         return [{"entity": names[index], "score": scores[index].item()} for index in best]

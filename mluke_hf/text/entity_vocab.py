@@ -8,8 +8,9 @@ Special entity ids differ between the shapes, so code looks them up by name, nev
 
 The full file is large (418 MB, 9.8M names for mluke-base) while the fine-tuned tasks (NER, entity typing, relation
 classification) only ever use the four special entities. `load_entity_vocab` therefore returns an `EntityVocab`: a
-read-only mapping that finds the special entries with one byte scan of the file (no JSON parsing, a few MB of memory)
-and reads the whole file only when a real name is looked up, or the mapping is iterated. Its values are exactly
+read-only mapping that finds the special entries with one byte scan of the file (no JSON parsing, a few MB of memory),
+looks real names up in a memory-mapped index of the file (`entity_index`, built once per version of a large file and
+cached) and reads the whole file only when the mapping is iterated (or the file is small or unusual). Its values are exactly
 those of `json.load` (the last of duplicate keys wins, escapes decoded); whenever the byte scan cannot be sure of
 that (escaped ASCII in the file, an unusual special name), the scan gives up and the whole file is read at once.
 """
@@ -23,8 +24,12 @@ import re
 import shutil
 import threading
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+
+import numpy as np
+
+from .entity_index import INDEX_VERSION, EntityNameIndex, open_name_index
 
 ENTITY_SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[MASK]", "[MASK2]")
 
@@ -34,6 +39,9 @@ CHUNK_BYTES = 8 << 20
 # A JSON escape of an ASCII character other than a control character (`\u005b` for "["), or an escaped slash: only
 # then can a key written with escapes decode to a special name (those are printable ASCII without quote, backslash
 # or slash). Files written by json.dump hold neither (JSON's `\u` is lower case; the hex digit tested is a digit).
+# Files at least this large answer named lookups from an index (`entity_index`) rather than a dict of every name;
+# smaller ones (lite and test vocabularies, up to ~300k names) are read whole, which is as fast as indexing them.
+INDEX_MIN_BYTES = 16 << 20
 _ASCII_ESCAPE = re.compile(rb"\\u00[2-7]|\\/")
 _JSON_SPACE = b" \t\n\r"
 # After a key: `: <int>` then `,` or `}`.
@@ -101,7 +109,9 @@ _SAMPLE_BYTES = 1 << 20
 _SCAN_CACHE_VERSION = 1
 
 
-def _scan_cache_path(path: str | os.PathLike, names: tuple[str, ...]) -> Path | None:
+def _file_cache_path(path: str | os.PathLike, kind: str, parts: list, suffix: str) -> Path | None:
+    """Where the mluke_hf cache keeps what it derived from this version of the file (path, size, mtime, inode and a
+    hash of its first and last MB), or None with caching off."""
     from .conversion_cache import cache_directory
 
     directory = cache_directory()
@@ -112,10 +122,14 @@ def _scan_cache_path(path: str | os.PathLike, names: tuple[str, ...]) -> Path | 
         sample = handle.read(_SAMPLE_BYTES)
         handle.seek(max(0, stat.st_size - _SAMPLE_BYTES))
         sample += handle.read(_SAMPLE_BYTES)
-    key = [os.path.realpath(path), stat.st_size, stat.st_mtime_ns, stat.st_ino, list(names),
-           hashlib.sha256(sample).hexdigest(), _SCAN_CACHE_VERSION]  # fmt: skip
+    key = [os.path.realpath(path), stat.st_size, stat.st_mtime_ns, stat.st_ino, hashlib.sha256(sample).hexdigest(),
+           kind, *parts]  # fmt: skip
     digest = hashlib.sha256(json.dumps(key, ensure_ascii=False).encode("utf-8")).hexdigest()
-    return directory / "entity_vocab" / f"{digest}.json"
+    return directory / "entity_vocab" / f"{digest}{suffix}"
+
+
+def _scan_cache_path(path: str | os.PathLike, names: tuple[str, ...]) -> Path | None:
+    return _file_cache_path(path, "special_entries", [list(names), _SCAN_CACHE_VERSION], ".json")
 
 
 def cached_special_entries(path: str | os.PathLike, names: tuple[str, ...]) -> dict[str, int] | None:
@@ -138,6 +152,8 @@ def cached_special_entries(path: str | os.PathLike, names: tuple[str, ...]) -> d
 
 
 _UNSURE = object()
+_MISSING = object()
+_NOT_OPENED = object()
 
 
 def _key_value_at(window: bytes, position: int, length: int, at_file_start: bool):
@@ -237,17 +253,22 @@ def _check_vocab(vocab, path) -> dict[str, int]:
 
 
 class EntityVocab(Mapping):
-    """Read-only `entity_vocab.json`: special entries at once, the rest on the first lookup of another name.
+    """Read-only `entity_vocab.json`: special entries at once, other names on demand.
 
-    Thread-safe (the whole file is read once, under a lock). Tokenizers loading the same file in one process share
-    one instance (see `load_entity_vocab`), so the slow and the fast class never hold two copies. `loaded` says
-    whether the whole file has been read; `path` is the file it was read from (saving copies its bytes).
+    A file of at least `INDEX_MIN_BYTES` (a full released vocabulary) answers named lookups, `names_of` and `len`
+    from a compact index (`mluke_hf.text.entity_index`: built once per version of the file, memory-mapped from the
+    mluke_hf cache) instead of a dict of every name; a smaller file, one the index cannot take, and iteration read
+    the whole file into a dict once. Thread-safe (the index and the dict are each made once, under a lock). Tokenizers
+    loading the same file in one process share one instance (see `load_entity_vocab`), so the slow and the fast
+    class never hold two copies. `loaded` says whether the whole file has been read; `path` is the file it was read
+    from (saving copies its bytes).
     """
 
     def __init__(self, path: str | os.PathLike, special_names: tuple[str, ...] = ENTITY_SPECIAL_TOKENS):
         self.path = str(path)
         self._lock = threading.Lock()
         self._full: dict[str, int] | None = None
+        self._index: EntityNameIndex | None | object = _NOT_OPENED
         specials = cached_special_entries(self.path, tuple(special_names))
         if specials is None:
             self._load_full()
@@ -267,28 +288,64 @@ class EntityVocab(Mapping):
                 full = self._full
         return full
 
-    def __getitem__(self, name: str) -> int:
-        value = self._specials.get(name) if isinstance(name, str) else None
-        if value is not None:
-            return value
-        return self._load_full()[name]
+    def _name_index(self) -> EntityNameIndex | None:
+        """The index named lookups use while the whole file is not read; None for small or unindexable files."""
+        index = self._index
+        if index is _NOT_OPENED:
+            with self._lock:
+                if self._index is _NOT_OPENED:
+                    large = os.path.getsize(self.path) >= INDEX_MIN_BYTES
+                    cache = _file_cache_path(self.path, "name_index", [INDEX_VERSION], ".index") if large else None
+                    self._index = open_name_index(self.path, cache) if large else None
+                index = self._index
+        return index if self._full is None else None
 
-    def get(self, name, default=None):
-        value = self._specials.get(name) if isinstance(name, str) else None
+    def _lookup(self, name, default):
+        if not isinstance(name, str):
+            hash(name)  # an unhashable key raises TypeError, as with a dict
+            return default  # json's keys are all str
+        value = self._specials.get(name)
         if value is not None:
             return value
+        if (index := self._name_index()) is not None:
+            found = index.get(name)
+            return default if found is None else found
         return self._load_full().get(name, default)
 
+    def __getitem__(self, name: str) -> int:
+        value = self._lookup(name, _MISSING)
+        if value is _MISSING:
+            raise KeyError(name)
+        return value
+
+    def get(self, name, default=None):
+        return self._lookup(name, default)
+
     def __contains__(self, name) -> bool:
-        if isinstance(name, str) and name in self._specials:
-            return True
-        return name in self._load_full()
+        return self._lookup(name, _MISSING) is not _MISSING
+
+    def names_of(self, entity_id: int) -> list[str]:
+        """Every name of `entity_id` (the names of one entity in several languages share it), in the file's order."""
+        if isinstance(entity_id, bool) or not isinstance(entity_id, (int, np.integer)):
+            raise TypeError(f"entity_id must be an int (an id of the entity vocabulary), got {entity_id!r}")
+        entity_id = int(entity_id)
+        if (index := self._name_index()) is not None:
+            return index.names_of(entity_id)
+        return [name for name, value in self._load_full().items() if value == entity_id]
+
+    def entity_ids(self) -> list[int]:
+        """Every id the vocabulary names, ascending, once each."""
+        if (index := self._name_index()) is not None:
+            return index.entity_ids()
+        return sorted(set(self._load_full().values()))
+
+    def __len__(self) -> int:
+        if (index := self._name_index()) is not None:
+            return len(index)
+        return len(self._load_full())
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._load_full())
-
-    def __len__(self) -> int:
-        return len(self._load_full())
 
     def keys(self):
         return self._load_full().keys()
@@ -321,10 +378,40 @@ class EntityVocab(Mapping):
         return (_reopen_entity_vocab, (self.path, tuple(self._specials), self._full))
 
 
+class ReverseEntityNames:
+    """`EntityVocab`'s id -> names for any other mapping (a vocabulary given in code)."""
+
+    def __init__(self, vocab: Mapping[str, int]):
+        self._names: dict[int, list[str]] = {}
+        for name, entity_id in vocab.items():
+            self._names.setdefault(entity_id, []).append(name)
+
+    def names_of(self, entity_id: int) -> list[str]:
+        return list(self._names.get(entity_id, ()))
+
+    def entity_ids(self) -> list[int]:
+        return sorted(self._names)
+
+
+class FirstNames(Sequence):
+    """The first name of each of `entity_ids`, read when asked for (a released vocabulary has 1.2M of them)."""
+
+    def __init__(self, names: EntityVocab | ReverseEntityNames, entity_ids: list[int]):
+        self._names, self._ids = names, entity_ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, position):
+        if isinstance(position, slice):
+            return [self[item] for item in range(*position.indices(len(self)))]
+        return self._names.names_of(self._ids[position])[0]
+
+
 def _reopen_entity_vocab(path, special_names, full):
     if full is not None:
         vocab = EntityVocab.__new__(EntityVocab)
-        vocab.path, vocab._lock, vocab._full = path, threading.Lock(), full
+        vocab.path, vocab._lock, vocab._full, vocab._index = path, threading.Lock(), full, _NOT_OPENED
         vocab._specials = {name: full[name] for name in special_names if name in full}
         return vocab
     return load_entity_vocab(path, special_names)
