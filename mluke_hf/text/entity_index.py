@@ -241,7 +241,7 @@ def _parse_pairs(path: str) -> tuple[dict[str, np.ndarray], int]:
     hashes = np.empty(len(opens), dtype=np.uint64)
     values = np.empty(len(opens), dtype=np.int64)
     with open(path, "rb") as handle:
-        _check_outer_text(handle, opens, closes, size)
+        _check_head(handle, opens)
         for first in range(0, len(opens), BLOCK_PAIRS):
             last = min(first + BLOCK_PAIRS, len(opens))
             _parse_block(handle, opens, closes, size, first, last, hashes, values)
@@ -256,17 +256,13 @@ def _parse_pairs(path: str) -> tuple[dict[str, np.ndarray], int]:
     return pairs, size
 
 
-def _check_outer_text(handle, opens: np.ndarray, closes: np.ndarray, size: int) -> None:
-    """Before the first key: whitespace and `{`; after the last pair: whitespace only (checked by the last block)."""
-    head_end = int(opens[0]) if opens.size else size
-    if head_end > MAX_SEPARATOR_BYTES + 1 and opens.size:
+def _check_head(handle, opens: np.ndarray) -> None:
+    """Before the first key: `{` and whitespace only. (What follows the last pair is checked with it.) An empty
+    object is not indexed: json.load reads it in no time."""
+    if not opens.size or int(opens[0]) > MAX_SEPARATOR_BYTES:
         raise _NotIndexable
-    head = os.pread(handle.fileno(), min(head_end, MAX_SEPARATOR_BYTES + 2), 0)
-    if opens.size:
-        if head.strip(b" \t\n\r") != b"{":
-            raise _NotIndexable
-    else:
-        raise _NotIndexable  # an empty object has nothing to index: json.load reads it in no time
+    if os.pread(handle.fileno(), int(opens[0]), 0).strip(b" \t\n\r") != b"{":
+        raise _NotIndexable
 
 
 # Byte classes of the text between strings.
