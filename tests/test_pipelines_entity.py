@@ -202,6 +202,23 @@ def test_fill_mask_on_an_indexed_vocabulary_reads_no_dict(cloze_folder, tmp_path
     assert fill.tokenizer.entity_vocab.loaded
 
 
+def test_fill_mask_reads_a_languages_names_once(cloze_folder, monkeypatch):
+    fill = pipeline("entity-fill-mask", model=str(cloze_folder))
+    fill.remembered_languages = 2
+    searches = []
+    original = fill._find_language_choices
+    monkeypatch.setattr(
+        fill, "_find_language_choices", lambda language: searches.append(language) or original(language)
+    )
+    text = "Tokyo is the capital of <mask>."
+    first = fill(text, language="de")
+    assert fill(text, language="de") == first and searches == ["de"]
+    fill(text, language="en"), fill(text, language="ja"), fill(text, language="de")  # "de" was the oldest: dropped
+    assert searches == ["de", "en", "ja", "de"]
+    with pytest.raises(ValueError, match="no entity of the vocabulary has a 'xx:' name"):
+        fill(text, language="xx")
+
+
 def test_fill_mask_batches_lists(cloze_folder):
     fill = pipeline("entity-fill-mask", model=str(cloze_folder))
     texts = ["Tokyo is the capital of <mask>.", "<mask> <mask> is a city in Germany."]

@@ -19,6 +19,8 @@ one entity in several languages share an id. Lite checkpoints carry no entities 
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
@@ -46,8 +48,13 @@ class EntityFillMaskPipeline(EntityPipeline):
     optional_span_arguments = ("span",)
     model_output_names = ("entity_logits",)
 
+    # Languages whose choices are kept (finding them reads every name: 9.8M in a released vocabulary).
+    remembered_languages = 4
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._language_lock = threading.Lock()
+        self._choices_by_language: OrderedDict[str, tuple[list[int], list[str]]] = OrderedDict()
         if not len(self._choosable_ids):
             raise ValueError(
                 "entity-fill-mask needs an entity vocabulary with entities, but this checkpoint's entity_vocab.json "
@@ -83,6 +90,19 @@ class EntityFillMaskPipeline(EntityPipeline):
         return self._choosable_ids, FirstNames(self._entity_names, self._choosable_ids.tolist())
 
     def _language_choices(self, language: str) -> tuple[list[int], list[str]]:
+        """The entities with a `language:` name, remembered for the last few languages asked for (a memo: the
+        answer never changes; one lock, so threads asking at once read the names once)."""
+        with self._language_lock:
+            choices = self._choices_by_language.get(language)
+            if choices is None:
+                choices = self._find_language_choices(language)
+                self._choices_by_language[language] = choices
+                while len(self._choices_by_language) > self.remembered_languages:
+                    self._choices_by_language.popitem(last=False)
+            self._choices_by_language.move_to_end(language)
+        return choices
+
+    def _find_language_choices(self, language: str) -> tuple[list[int], list[str]]:
         # Every name is read here (a language's names are spread over the whole vocabulary).
         prefix = f"{language}:"
         first_names: dict[int, str] = {}
