@@ -170,6 +170,28 @@ def test_invalid_utf8_and_long_keys_are_not_indexed(tmp_path, monkeypatch):
     assert build_index(path) is None
 
 
+def test_files_that_would_make_the_builder_slow_are_read_whole(tmp_path, monkeypatch):
+    """An untrusted file cannot make building slow or large: many escapes, many repeats and a flood of quotes are
+    declined before the work grows (json.load reads such files in C)."""
+    monkeypatch.setattr(entity_index, "MAX_ESCAPES", 10)
+    monkeypatch.setattr(entity_index, "MAX_REPEATED", 10)
+    escaped = {f"ja:\u65e5{number}": number for number in range(20)}
+    path = _write(tmp_path / "entity_vocab.json", json.dumps({"[PAD]": 0, **escaped}))
+    assert build_index(path) is None
+    monkeypatch.setattr(entity_index, "MAX_ESCAPES", 100)
+    assert_same_as_json_load(build_index(path), json.loads(path.read_text(encoding="utf-8")))
+    repeats = "{" + ", ".join(f'"en:x": {number}' for number in range(20)) + "}"
+    assert build_index(_write(tmp_path / "repeats.json", repeats)) is None
+
+    def past_the_first_pass(*args):
+        raise AssertionError("the first pass should have declined")
+
+    monkeypatch.setattr(entity_index, "_unescaped_quotes", past_the_first_pass)
+    quotes = '{"[PAD]": 0, "' + '"' * 1000 + '": 1}'
+    assert build_index(_write(tmp_path / "quotes.json", quotes)) is None
+    assert build_index(_write(tmp_path / "escapes.json", '{"[PAD]": 0, "' + "\\" * 200 + '": 1}')) is None
+
+
 def test_hash_collisions_are_resolved_against_the_file(tmp_path, monkeypatch):
     """With a hash that puts every name of the same length together, every answer is still json.load's."""
 

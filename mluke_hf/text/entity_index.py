@@ -48,8 +48,12 @@ READ_BYTES = 16 << 20
 BLOCK_PAIRS = 1 << 18
 # The text between a key's closing quote and the next key's opening quote (`": 1200000,\n  "` is 13 bytes).
 MAX_SEPARATOR_BYTES = 48
-# More distinct names under one hash than this means a file built to collide: not indexed.
+# More names under one hash than this means a file built to collide: not indexed.
 MAX_NAMES_PER_HASH = 64
+# Files with more backslashes, or more names sharing a hash with another, are read whole (json does it in C; the
+# builder would handle each in Python).
+MAX_ESCAPES = 1 << 20
+MAX_REPEATED = 1 << 20
 
 _HASH_SEED = 0xCBF29CE484222325
 # Odd (each step is a bijection of the state for a given word), with well-spread bits (2^64 / golden ratio).
@@ -181,7 +185,7 @@ def _first_pass(path: str) -> tuple[np.ndarray, np.ndarray, int]:
     """Positions of every quote and backslash, and the file size; checks that the file is UTF-8 on the way."""
     quotes, backslashes = [], []
     decoder = codecs.getincrementaldecoder("utf-8")()
-    size = 0
+    size = quote_count = escape_count = 0
     with open(path, "rb") as handle:
         while block := handle.read(READ_BYTES):
             try:
@@ -194,6 +198,12 @@ def _first_pass(path: str) -> tuple[np.ndarray, np.ndarray, int]:
             if found.size:
                 backslashes.append(found + size)
             size += len(block)
+            quote_count += len(quotes[-1])
+            escape_count += found.size
+            # A pair takes at least 5 bytes for its 2 quotes (`"":0,`); escapes are rare in released files (an
+            # ASCII-escaped one is read faster by json itself). Either bound keeps the work linear and small.
+            if quote_count > 0.4 * size + 2 or escape_count > MAX_ESCAPES:
+                raise _NotIndexable
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as error:
@@ -444,6 +454,8 @@ def _sorted_arrays_with_repeats(path, order, hashes, repeated, pairs, size) -> d
 def _merge_equal_hashes(path, repeated, opens, lengths, first_positions, keep) -> None:
     """Within each run of equal hashes (in file order), equal names become one entry: the last occurrence's value
     and position (its value is the one checked at lookup), the first one's place in the dict's order."""
+    if repeated.size > MAX_REPEATED:
+        raise _NotIndexable
     runs: list[list[int]] = []
     for entry in repeated.tolist():
         if runs and runs[-1][-1] == entry:
