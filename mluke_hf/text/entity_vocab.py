@@ -36,12 +36,13 @@ ENTITY_SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[MASK]", "[MASK2]")
 # Bytes read at a time by the scan and by the chunked parse: small next to the file, large enough that the C loops
 # (bytes.find, json's scanner) dominate.
 CHUNK_BYTES = 8 << 20
+# Files at least this large answer named lookups from an index (`entity_index`) rather than a dict of every name;
+# smaller ones (lite and test vocabularies) are read whole: under a second at 16 MB (about 370k names), by the
+# 430 MB file's 21 s, and no cache file to write.
+INDEX_MIN_BYTES = 16 << 20
 # A JSON escape of an ASCII character other than a control character (`\u005b` for "["), or an escaped slash: only
 # then can a key written with escapes decode to a special name (those are printable ASCII without quote, backslash
 # or slash). Files written by json.dump hold neither (JSON's `\u` is lower case; the hex digit tested is a digit).
-# Files at least this large answer named lookups from an index (`entity_index`) rather than a dict of every name;
-# smaller ones (lite and test vocabularies, up to ~300k names) are read whole, which is as fast as indexing them.
-INDEX_MIN_BYTES = 16 << 20
 _ASCII_ESCAPE = re.compile(rb"\\u00[2-7]|\\/")
 _JSON_SPACE = b" \t\n\r"
 # After a key: `: <int>` then `,` or `}`.
@@ -290,6 +291,8 @@ class EntityVocab(Mapping):
 
     def _name_index(self) -> EntityNameIndex | None:
         """The index named lookups use while the whole file is not read; None for small or unindexable files."""
+        if self._full is not None:
+            return None  # the dict answers everything once it is there
         index = self._index
         if index is _NOT_OPENED:
             with self._lock:
@@ -298,7 +301,7 @@ class EntityVocab(Mapping):
                     cache = _file_cache_path(self.path, "name_index", [INDEX_VERSION], ".index") if large else None
                     self._index = open_name_index(self.path, cache) if large else None
                 index = self._index
-        return index if self._full is None else None
+        return index
 
     def _lookup(self, name, default):
         if not isinstance(name, str):
