@@ -249,6 +249,21 @@ def test_cache_file_round_trip_and_corruption(tmp_path):
         assert read_index(cache, str(path)) is not None
 
 
+def test_an_unwritable_cache_leaves_the_index_in_memory_and_no_temporary_file(tmp_path, monkeypatch):
+    expected = multilingual_vocab(20)
+    path = _write(tmp_path / "entity_vocab.json", json.dumps(expected, ensure_ascii=False))
+    cache = tmp_path / "cache" / "vocab.index"
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(entity_index.np, "ascontiguousarray", disk_full)  # fails halfway through the write
+    index = open_name_index(str(path), cache)
+    assert not isinstance(index.hashes, np.memmap)  # kept in memory
+    assert_same_as_json_load(index, expected)
+    assert list(cache.parent.iterdir()) == []  # neither the index nor a temporary file
+
+
 def test_unindexable_files_are_remembered(tmp_path, monkeypatch):
     path = _write(tmp_path / "entity_vocab.json", NOT_INDEXABLE["float value"])
     cache = tmp_path / "cache" / "vocab.index"

@@ -18,12 +18,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from transformers.utils import logging
 
@@ -82,15 +84,27 @@ def cached_conversion(
     return backend
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write through a temporary file and a rename, so concurrent loaders never read half a file."""
+def write_atomically(path: Path, content: str | Callable[[BinaryIO], None]) -> bool:
+    """Write `content` (a text, or a function writing bytes to the open file) through a temporary file and a rename,
+    so concurrent loaders never read half a file. A cache that cannot be written is skipped (logged, the temporary
+    file removed); returns whether the file was written."""
+    temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as out:
-            out.write(text)
-        os.replace(out.name, path)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as out:
+            temporary = out.name
+            if isinstance(content, str):
+                out.write(content.encode("utf-8"))
+            else:
+                content(out)
+        os.replace(temporary, path)
+        return True
     except OSError as error:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
         logger.info(f"mluke_hf: cannot write the cache file {path} ({error}); set {CACHE_ENVIRONMENT_VARIABLE}")
+        return False
 
 
 def tokenizer_json_fingerprint(model_path: str | os.PathLike, tokenizer_json_path: str | os.PathLike) -> dict:

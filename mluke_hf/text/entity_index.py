@@ -30,14 +30,13 @@ import json
 import os
 import re
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from transformers.utils import logging
 
-from .conversion_cache import CACHE_ENVIRONMENT_VARIABLE, write_atomically
+from .conversion_cache import write_atomically
 
 logger = logging.get_logger(__name__)
 
@@ -401,11 +400,9 @@ def _hash_escaped_keys(path: str, keys: np.ndarray, opens: np.ndarray, lengths: 
         return
     with open(path, "rb") as handle:
         for key in keys.tolist():
-            raw = os.pread(handle.fileno(), int(lengths[key]), int(opens[key]) + 1)
-            try:
-                name = json.loads(b'"' + raw + b'"')
-            except ValueError as error:
-                raise _NotIndexable from error
+            name = _decode_key(os.pread(handle.fileno(), int(lengths[key]), int(opens[key]) + 1))
+            if name is None:
+                raise _NotIndexable  # an escape json rejects
             hashes[key] = name_hash(name_bytes(name))
 
 
@@ -496,22 +493,16 @@ def open_name_index(path: str, cache_file: Path | None) -> EntityNameIndex | Non
         if cache_file is not None:
             write_atomically(cache_file.with_suffix(".unindexable"), "not indexable: named lookups read the file\n")
         return None
-    if cache_file is not None:
-        try:
-            write_index(arrays, cache_file)
-        except OSError as error:
-            logger.info(
-                f"mluke_hf: cannot write the cache file {cache_file} ({error}); set {CACHE_ENVIRONMENT_VARIABLE}"
-            )
-        else:
-            index = read_index(cache_file, path)
-            if index is not None:
-                return index  # memory-mapped: the process holds only the pages its lookups read
+    if cache_file is not None and write_index(arrays, cache_file):
+        index = read_index(cache_file, path)
+        if index is not None:
+            return index  # memory-mapped: the process holds only the pages its lookups read
     return EntityNameIndex(path, **arrays)
 
 
-def write_index(index_arrays: dict[str, np.ndarray], destination: Path) -> None:
-    """One file: a header (magic, then JSON describing each array, padded) and the arrays, 64-byte aligned."""
+def write_index(index_arrays: dict[str, np.ndarray], destination: Path) -> bool:
+    """One file: a header (magic, then JSON describing each array, padded) and the arrays, 64-byte aligned; written
+    atomically. Returns whether it was written (an unwritable cache is skipped)."""
     layout, offset = [], _HEADER_BYTES
     for name in _ARRAYS:
         array = index_arrays[name]
@@ -520,14 +511,15 @@ def write_index(index_arrays: dict[str, np.ndarray], destination: Path) -> None:
     header = _MAGIC + json.dumps({"version": INDEX_VERSION, "arrays": layout, "size": offset}).encode()
     if len(header) > _HEADER_BYTES:
         raise ValueError("index header too long")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("wb", dir=destination.parent, delete=False, suffix=".tmp") as out:
+
+    def write(out) -> None:
         out.write(header.ljust(_HEADER_BYTES, b"\0"))
         for entry in layout:
             out.seek(entry["offset"])
             out.write(memoryview(np.ascontiguousarray(index_arrays[entry["name"]])).cast("B"))
         out.truncate(offset)
-    os.replace(out.name, destination)
+
+    return write_atomically(destination, write)
 
 
 def read_index(source: Path, vocab_path: str) -> EntityNameIndex | None:
