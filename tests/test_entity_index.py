@@ -314,6 +314,29 @@ def test_vocab_answers_from_the_index_without_reading_the_file(tmp_path, indexed
     assert vocab.names_of(7) == _names_by_id(expected)[7]
 
 
+def test_ids_to_names_never_scan_every_name_per_call(tmp_path, monkeypatch):
+    """Without an index (small file) the dict's id -> names is made once; with one, it keeps answering after the
+    whole file was read (entity-fill-mask reads every name for `language=`, then reports names by id)."""
+    expected = multilingual_vocab(30)
+    small = _write(tmp_path / "small.json", json.dumps(expected, ensure_ascii=False))
+    made = []
+    original = entity_vocab_module.ReverseEntityNames
+    monkeypatch.setattr(entity_vocab_module, "ReverseEntityNames", lambda vocab: made.append(1) or original(vocab))
+    vocab = EntityVocab(small)
+    assert [vocab.names_of(7), vocab.names_of(8), vocab.entity_ids()] == [
+        _names_by_id(expected)[7],
+        _names_by_id(expected)[8],
+        sorted(set(expected.values())),
+    ]
+    assert len(made) == 1
+    monkeypatch.setattr(entity_vocab_module, "INDEX_MIN_BYTES", 0)
+    large = _write(tmp_path / "large.json", json.dumps(expected, ensure_ascii=False))
+    vocab = EntityVocab(large)
+    assert vocab.names_of(7) == _names_by_id(expected)[7]  # opens the index
+    list(vocab.items())
+    assert vocab.loaded and vocab.names_of(8) == _names_by_id(expected)[8] and len(made) == 1
+
+
 def test_vocab_index_with_cache_off_stays_in_memory(tmp_path, indexed, monkeypatch):
     monkeypatch.setenv("MLUKE_HF_CACHE", "off")
     expected = multilingual_vocab(30)

@@ -270,6 +270,7 @@ class EntityVocab(Mapping):
         self._lock = threading.Lock()
         self._full: dict[str, int] | None = None
         self._index: EntityNameIndex | None | object = _NOT_OPENED
+        self._reverse: ReverseEntityNames | None = None
         specials = cached_special_entries(self.path, tuple(special_names))
         if specials is None:
             self._load_full()
@@ -290,11 +291,11 @@ class EntityVocab(Mapping):
         return full
 
     def _name_index(self) -> EntityNameIndex | None:
-        """The index named lookups use while the whole file is not read; None for small or unindexable files."""
-        if self._full is not None:
-            return None  # the dict answers everything once it is there
+        """The index of a large file (None for small or unindexable ones); not opened once the dict is there."""
         index = self._index
         if index is _NOT_OPENED:
+            if self._full is not None:
+                return None
             with self._lock:
                 if self._index is _NOT_OPENED:
                     large = os.path.getsize(self.path) >= INDEX_MIN_BYTES
@@ -310,7 +311,8 @@ class EntityVocab(Mapping):
         value = self._specials.get(name)
         if value is not None:
             return value
-        if (index := self._name_index()) is not None:
+        # Once the whole file is read (iteration), its dict is the faster answer.
+        if self._full is None and (index := self._name_index()) is not None:
             found = index.get(name)
             return default if found is None else found
         return self._load_full().get(name, default)
@@ -334,13 +336,24 @@ class EntityVocab(Mapping):
         entity_id = int(entity_id)
         if (index := self._name_index()) is not None:
             return index.names_of(entity_id)
-        return [name for name, value in self._load_full().items() if value == entity_id]
+        return self._reverse_names().names_of(entity_id)
 
     def entity_ids(self) -> list[int]:
         """Every id the vocabulary names, ascending, once each."""
         if (index := self._name_index()) is not None:
             return index.entity_ids()
-        return sorted(set(self._load_full().values()))
+        return self._reverse_names().entity_ids()
+
+    def _reverse_names(self) -> ReverseEntityNames:
+        """id -> names of the whole-file dict, made once (not a scan of every name per call)."""
+        reverse = self._reverse
+        if reverse is None:
+            full = self._load_full()
+            with self._lock:
+                if self._reverse is None:
+                    self._reverse = ReverseEntityNames(full)
+                reverse = self._reverse
+        return reverse
 
     def __len__(self) -> int:
         if (index := self._name_index()) is not None:
@@ -415,6 +428,7 @@ def _reopen_entity_vocab(path, special_names, full):
     if full is not None:
         vocab = EntityVocab.__new__(EntityVocab)
         vocab.path, vocab._lock, vocab._full, vocab._index = path, threading.Lock(), full, _NOT_OPENED
+        vocab._reverse = None
         vocab._specials = {name: full[name] for name in special_names if name in full}
         return vocab
     return load_entity_vocab(path, special_names)
